@@ -1,0 +1,175 @@
+"""The aiohttp application: routing, middlewares, and the dispatch of every request to one generic handler.
+
+A request goes route -> handler -> strategy -> storage -> etcd. Routing is Kubernetes' path grammar
+(`requestinfo.py`) rather than aiohttp's router, because the same grammar serves every resource in every workspace.
+Cross-cutting concerns live in middlewares: errors become `kind: Status` responses here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from api.registry import Registry, ResourceType
+from controlplane import errors
+from controlplane.apiserver import discovery, openapi_routes
+from controlplane.apiserver.handlers.context import Context, dumps
+from controlplane.apiserver.handlers.create import create
+from controlplane.apiserver.handlers.delete import delete, delete_collection
+from controlplane.apiserver.handlers.get import get
+from controlplane.apiserver.handlers.list import list_
+from controlplane.apiserver.handlers.patch import patch
+from controlplane.apiserver.handlers.scale import to_scale
+from controlplane.apiserver.handlers.update import update
+from controlplane.apiserver.handlers.watch import watch
+from controlplane.apiserver.negotiation import negotiate
+from controlplane.apiserver.requestinfo import BadWorkspace, RequestInfo, request_info
+from controlplane.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 3 * 1024 * 1024  # kube-apiserver's limit for a request body
+
+Handler = Callable[[Context], Awaitable[web.StreamResponse]]
+HANDLERS: dict[str, Handler] = {
+    "get": get,
+    "list": list_,
+    "watch": watch,
+    "create": create,
+    "update": update,
+    "patch": patch,
+    "delete": delete,
+    "deletecollection": delete_collection,
+}
+# Verbs each subresource answers; anything else on a subresource is 405.
+_SUBRESOURCE_VERBS = {"status": ("get", "update", "patch"), "scale": ("get", "update", "patch"), "log": ("get",)}
+
+STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
+REGISTRY_KEY: web.AppKey[Registry] = web.AppKey("registry", Registry)
+VERSION_KEY: web.AppKey[dict[str, str]] = web.AppKey("version", dict)
+
+
+def status_response(exc: errors.StatusError) -> web.Response:
+    return web.Response(
+        body=dumps(exc.to_status()), status=exc.code, content_type="application/json", headers=exc.headers or None
+    )
+
+
+@web.middleware
+async def status_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                        ) -> web.StreamResponse:
+    """Every failure leaves as a `kind: Status` with kube-apiserver's code and reason; the server keeps serving."""
+    try:
+        return await handler(request)
+    except errors.StatusError as exc:
+        return status_response(exc)
+    except web.HTTPRequestEntityTooLarge:
+        return status_response(errors.too_large(
+            f"Request entity too large: limit is {MAX_BODY_BYTES} bytes; split the object (a ConfigMap or Secret "
+            "holds at most 1 MiB) or mount the data another way"
+        ))
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("internal error serving %s %s", request.method, request.path)
+        return status_response(errors.internal(
+            f"an internal error occurred serving {request.method} {request.path}; the server log has the details"
+        ))
+
+
+def _not_found_path() -> errors.StatusError:
+    return errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    try:
+        info = request_info(request.method, request.path, dict(request.query))
+    except BadWorkspace as exc:
+        raise errors.bad_request(str(exc)) from None
+    if not info.is_resource:
+        return await non_resource(request, info)
+    registry = request.app[REGISTRY_KEY]
+    rt = registry.lookup(info.group, info.version, info.resource)
+    if rt is None or (info.namespace and not rt.namespaced) or (info.subresource and info.subresource not in
+                                                                rt.subresources):
+        raise _not_found_path()
+    _check_verb(info, rt)
+    store = request.app[STORE_KEY]
+    await store.ensure_workspace(info.workspace)
+    ctx = Context(request, info, rt, store, negotiate(request.headers.get("Accept", "")))
+    if info.subresource == "scale" and info.verb == "get":
+        cached = await store.get(info.workspace, rt, ctx.namespace, info.name)
+        return ctx.respond(to_scale(cached.obj))
+    if info.subresource == "log":
+        await store.get(info.workspace, rt, ctx.namespace, info.name)
+        raise errors.StatusError(
+            404, "NotFound",
+            f'logs of pod "{info.name}" are not available: no syncer serves this workspace\'s clusters yet; '
+            "the pod's events (kubectl describe pod) show what happened to it",
+            {"name": info.name, "kind": "pods"},
+        )
+    return await HANDLERS[info.verb](ctx)
+
+
+def _check_verb(info: RequestInfo, rt: ResourceType) -> None:
+    verb = info.verb
+    allowed = _SUBRESOURCE_VERBS.get(info.subresource, rt.verbs) if info.subresource else rt.verbs
+    needs_name = verb in ("get", "update", "patch", "delete")
+    if verb not in HANDLERS or verb not in allowed or (needs_name and not info.name):
+        raise errors.method_not_allowed(
+            f"the server does not allow this method on the requested resource: {info.verb.upper()} "
+            f"{rt.group_resource}{'/' + info.subresource if info.subresource else ''}"
+        )
+    if rt.namespaced and not info.namespace and verb not in ("list", "watch", "deletecollection"):
+        raise _not_found_path()
+
+
+async def non_resource(request: web.Request, info: RequestInfo) -> web.StreamResponse:
+    registry = request.app[REGISTRY_KEY]
+    path = info.path.rstrip("/") or "/"
+    accept = request.headers.get("Accept", "")
+    doc: Any = None
+    if path in ("/healthz", "/livez", "/readyz") or path.startswith(("/healthz/", "/livez/", "/readyz/")):
+        return web.Response(text="ok", content_type="text/plain")
+    if path == "/version":
+        doc = request.app[VERSION_KEY]
+    elif path == "/api":
+        if "as=APIGroupDiscoveryList" in accept:
+            return _aggregated(discovery.aggregated_discovery(registry, legacy=True))
+        doc = discovery.api_versions(request.host)
+    elif path == "/apis":
+        if "as=APIGroupDiscoveryList" in accept:
+            return _aggregated(discovery.aggregated_discovery(registry, legacy=False))
+        doc = discovery.api_group_list(registry)
+    elif info.parts[:1] == ("api",) and len(info.parts) == 2:
+        doc = discovery.api_resource_list(registry, "", info.parts[1])
+    elif info.parts[:1] == ("apis",) and len(info.parts) == 2:
+        doc = discovery.api_group(registry, info.parts[1])
+    elif info.parts[:1] == ("apis",) and len(info.parts) == 3:
+        doc = discovery.api_resource_list(registry, info.parts[1], info.parts[2])
+    elif path.startswith("/openapi/"):
+        return openapi_routes.serve(request, registry, path)
+    if doc is None:
+        raise _not_found_path()
+    if request.method not in ("GET", "HEAD"):
+        raise errors.method_not_allowed(f"the server does not allow this method on {path}: {request.method}")
+    return web.Response(body=dumps(doc), content_type="application/json")
+
+
+def _aggregated(doc: dict[str, Any]) -> web.Response:
+    return web.Response(
+        body=dumps(doc),
+        headers={"Content-Type": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"},
+    )
+
+
+def create_app(store: Store, registry: Registry, version: dict[str, str]) -> web.Application:
+    app = web.Application(middlewares=[status_errors], client_max_size=MAX_BODY_BYTES)
+    app[STORE_KEY] = store
+    app[REGISTRY_KEY] = registry
+    app[VERSION_KEY] = version
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app

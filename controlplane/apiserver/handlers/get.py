@@ -1,0 +1,30 @@
+"""GET of one object, served from the watch cache."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+from controlplane.printers import table
+
+from controlplane.apiserver.handlers.context import JSON_CONTENT_TYPE, Context
+from controlplane.apiserver.negotiation import wants_yaml
+
+
+async def get(ctx: Context) -> web.StreamResponse:
+    # resourceVersion=0 accepts any cached state; anything else must reflect every acknowledged write.
+    fresh = ctx.query.get("resourceVersion", "") != "0"
+    cached = await ctx.store.get(ctx.ws, ctx.rt, ctx.namespace, ctx.name, fresh=fresh)
+    as_kind = ctx.representation.as_kind
+    if as_kind == "Table":
+        include = ctx.query.get("includeObject", "Metadata")
+        return ctx.respond(table(ctx.rt, [cached.obj], now=datetime.now(UTC), include_object=include))
+    if as_kind.startswith("PartialObjectMetadata"):
+        return ctx.respond(partial_metadata(cached.obj))
+    if wants_yaml(ctx.request.headers.get("Accept", "")):
+        return ctx.respond(cached.obj)
+    return web.Response(body=cached.json_bytes(), content_type=JSON_CONTENT_TYPE)
+
+
+def partial_metadata(obj: dict) -> dict:
+    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata", {})}

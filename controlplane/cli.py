@@ -1,0 +1,43 @@
+"""The `canopy` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from controlplane.etcd_embedded import EtcdStartError
+from controlplane.server import ServerConfig, ServerError, run_until_signalled
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
+def main(verbose: bool) -> None:
+    """Canopy: a multi-tenant Kubernetes control plane."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where the embedded etcd and admin.kubeconfig live.")
+@click.option("--port", type=click.IntRange(1, 65535), default=6443, show_default=True, help="API port.")
+@click.option("--bind-address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--etcd-servers", default="", help="Comma-separated etcd URLs; without it an embedded etcd starts.")
+def server(data_dir: Path, port: int, bind_address: str, etcd_servers: str) -> None:
+    """Run the API server (and an embedded etcd unless --etcd-servers is given)."""
+    config = ServerConfig(
+        data_dir=data_dir,
+        port=port,
+        bind_address=bind_address,
+        etcd_servers=tuple(s for s in etcd_servers.split(",") if s.strip()),
+    )
+    try:
+        asyncio.run(run_until_signalled(config))
+    except (ServerError, EtcdStartError) as exc:
+        click.echo(f"canopy server: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,167 @@
+"""`canopy server`: etcd (embedded or external), the watch cache, the controllers and the API, as one process.
+
+Start-up order matters: etcd must answer before the watch cache lists, and the cache must be primed before the
+API accepts a request, so that the first read already sees everything. Shutdown runs in reverse. Several server
+processes may share one etcd (`--etcd-servers`); each has its own cache, fed by its own etcd watch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from aiohttp import web
+
+from api.registry import BUILTIN
+from controlplane.apiserver.app import create_app
+from controlplane.apiserver.discovery import version_info
+from controlplane.controllers import start_controllers
+from controlplane.etcd_embedded import EmbeddedEtcd
+from controlplane.storage.etcd import EtcdStorage
+from controlplane.storage.watchcache import WatchCache
+from controlplane.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class ServerError(RuntimeError):
+    """A start-up failure the user can fix; the message says how."""
+
+
+@dataclass
+class ServerConfig:
+    data_dir: Path
+    port: int = 6443
+    bind_address: str = "127.0.0.1"
+    etcd_servers: tuple[str, ...] = ()
+    run_controllers: bool = True
+
+
+@dataclass
+class RunningServer:
+    url: str
+    store: Store
+    kubeconfig: Path
+
+
+def build_version() -> dict[str, str]:
+    commit = "unknown"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+        if out.returncode == 0:
+            commit = out.stdout.strip()
+    return version_info(f"canopy-{commit}", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def write_kubeconfig(path: Path, server_url: str, *, context: str = "canopy-root", user: str = "admin") -> None:
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": context, "cluster": {"server": server_url}}],
+        "users": [{"name": user, "user": {}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": user, "namespace": "default"}}],
+        "current-context": context,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(config, sort_keys=False))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def _lock_data_dir(data_dir: Path) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "canopy.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ServerError(
+            f"another canopy server is running with --data-dir {data_dir}; stop it first, or give this one its own"
+            " --data-dir"
+        ) from None
+    return fd
+
+
+@contextlib.asynccontextmanager
+async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
+    """Run the whole server for the duration of the `async with` block."""
+    lock_fd = _lock_data_dir(config.data_dir)
+    etcd: EmbeddedEtcd | None = None
+    storage: EtcdStorage | None = None
+    cache: WatchCache | None = None
+    runner: web.AppRunner | None = None
+    controllers = None
+    try:
+        endpoints = list(config.etcd_servers)
+        if not endpoints:
+            etcd = EmbeddedEtcd(config.data_dir / "etcd")
+            await etcd.start()
+            endpoints = [etcd.endpoint]
+        storage = EtcdStorage(endpoints)
+        await storage.connect()
+        cache = WatchCache(storage)
+        try:
+            await asyncio.wait_for(cache.start(), timeout=30)
+        except (TimeoutError, OSError) as exc:
+            raise ServerError(
+                f"cannot read from etcd at {', '.join(endpoints)} ({exc or 'timed out'}); check --etcd-servers"
+            ) from None
+        store = Store(storage, cache)
+        if config.run_controllers:
+            controllers = await start_controllers(store)
+        app = create_app(store, BUILTIN, build_version())
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, config.bind_address, config.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServerError(
+                    f"port {config.port} on {config.bind_address} is already in use; pass --port with a free port"
+                ) from None
+            raise
+        host = "127.0.0.1" if config.bind_address in ("0.0.0.0", "") else config.bind_address
+        url = f"http://{host}:{config.port}"
+        kubeconfig = config.data_dir / "admin.kubeconfig"
+        write_kubeconfig(kubeconfig, url)
+        yield RunningServer(url, store, kubeconfig)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        if controllers is not None:
+            await controllers.stop()
+        if cache is not None:
+            await cache.stop()
+        if storage is not None:
+            await storage.close()
+        if etcd is not None:
+            await etcd.stop()
+        os.close(lock_fd)
+
+
+async def run_until_signalled(config: ServerConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with serving(config) as server:
+        print(f"Canopy API server listening on {server.url}", flush=True)
+        print(f"  export KUBECONFIG={server.kubeconfig}", flush=True)
+        await stop.wait()
+        print("stopping", flush=True)

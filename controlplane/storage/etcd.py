@@ -1,0 +1,154 @@
+"""The one interface between Canopy and etcd.
+
+Every write is a single etcd transaction guarded by the key's revision, so optimistic concurrency is etcd's, not
+ours: `create` succeeds only if the key does not exist, `update` and `delete` only if the key is still at the
+revision the caller read. A failed guard returns the object as it now is, so callers can answer 409 with the
+truth or retry against it.
+
+The client is etcd3aio (grpc.aio). The design card named etcd3-py; it was replaced after measurement (see the
+README's dependency table and docs/performance.md): about 10x the write throughput, and a watch that works with
+current aiohttp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc.aio
+from etcd3aio import Etcd3Client
+from etcd3aio._protobuf import Compare, RequestOp, WatchStub
+from etcd3aio.kv import SortOrder, SortTarget, prefix_range_end
+
+# Per-call deadline: a stuck etcd must surface as an error the user can read, not as a hung kubectl.
+_RPC_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyValue:
+    key: str
+    value: bytes
+    mod_revision: int
+    create_revision: int
+
+
+class PreconditionFailed(Exception):
+    """A guarded write lost the race. `current` is the key as it is now (None if it does not exist)."""
+
+    def __init__(self, current: KeyValue | None) -> None:
+        super().__init__("etcd precondition failed")
+        self.current = current
+
+
+class Compacted(Exception):
+    """The revision asked for has been compacted away by etcd."""
+
+
+def _kv(raw: object) -> KeyValue:
+    return KeyValue(
+        raw.key.decode(),  # type: ignore[attr-defined]
+        raw.value,  # type: ignore[attr-defined]
+        raw.mod_revision,  # type: ignore[attr-defined]
+        raw.create_revision,  # type: ignore[attr-defined]
+    )
+
+
+def endpoint_from_url(url: str) -> str:
+    """`http://127.0.0.1:2379` -> `127.0.0.1:2379`, the form the gRPC client takes."""
+    url = url.strip()
+    for scheme in ("http://", "https://"):
+        if url.startswith(scheme):
+            url = url[len(scheme):]
+    return url.rstrip("/")
+
+
+class EtcdStorage:
+    def __init__(self, endpoints: list[str]) -> None:
+        self.endpoints = [endpoint_from_url(e) for e in endpoints]
+        self._client = Etcd3Client(self.endpoints)
+
+    async def connect(self) -> None:
+        await self._client.connect()
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    @property
+    def _kv_service(self):  # type: ignore[no-untyped-def]
+        assert self._client.kv is not None, "EtcdStorage.connect() was not called"
+        return self._client.kv
+
+    def watch_stub(self) -> WatchStub:
+        channel: grpc.aio.Channel | None = self._client._channel
+        assert channel is not None, "EtcdStorage.connect() was not called"
+        return WatchStub(channel)
+
+    async def current_revision(self) -> int:
+        """etcd's current revision, read linearizably (a quorum read of one absent key)."""
+        resp = await self._kv_service.get("/registry-revision-probe", count_only=True, timeout=_RPC_TIMEOUT_SECONDS)
+        return int(resp.header.revision)
+
+    async def get(self, key: str) -> KeyValue | None:
+        resp = await self._kv_service.get(key, timeout=_RPC_TIMEOUT_SECONDS)
+        return _kv(resp.kvs[0]) if resp.kvs else None
+
+    async def range(
+        self, prefix: str, *, start: str = "", limit: int = 0, revision: int = 0
+    ) -> tuple[list[KeyValue], int, bool]:
+        """Keys under `prefix` from `start` (inclusive), sorted by key: (kvs, revision read at, more follow)."""
+        try:
+            resp = await self._range(prefix, start, limit, revision)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.OUT_OF_RANGE:
+                raise Compacted(exc.details()) from exc
+            raise
+        return [_kv(kv) for kv in resp.kvs], int(resp.header.revision), bool(resp.more)
+
+    async def _range(self, prefix: str, start: str, limit: int, revision: int):  # type: ignore[no-untyped-def]
+        return await self._kv_service.get(
+            start or prefix,
+            range_end=prefix_range_end(prefix),
+            revision=revision,
+            limit=limit,
+            sort_order=SortOrder.ASCEND,
+            sort_target=SortTarget.KEY,
+            timeout=_RPC_TIMEOUT_SECONDS,
+        )
+
+    async def _guarded(self, key: str, compare: Compare, success: RequestOp) -> int:
+        kv = self._kv_service
+        resp = await kv.txn(
+            [compare],
+            [success],
+            [kv.txn_op_get(key)],
+            timeout=_RPC_TIMEOUT_SECONDS,
+        )
+        if not resp.succeeded:
+            kvs = resp.responses[0].response_range.kvs
+            raise PreconditionFailed(_kv(kvs[0]) if kvs else None)
+        return int(resp.header.revision)
+
+    async def create(self, key: str, value: bytes) -> int:
+        """Store a new key; PreconditionFailed if it exists. Returns the revision of the write."""
+        kv = self._kv_service
+        return await self._guarded(key, kv.txn_compare_create_revision(key, 0), kv.txn_op_put(key, value))
+
+    async def update(self, key: str, value: bytes, expected_revision: int) -> int:
+        """Replace a key last written at `expected_revision`; PreconditionFailed otherwise."""
+        kv = self._kv_service
+        compare = Compare(result=Compare.EQUAL, target=Compare.MOD, key=key.encode(), mod_revision=expected_revision)
+        return await self._guarded(key, compare, kv.txn_op_put(key, value))
+
+    async def delete(self, key: str, expected_revision: int) -> int:
+        """Delete a key last written at `expected_revision`; PreconditionFailed otherwise."""
+        kv = self._kv_service
+        compare = Compare(result=Compare.EQUAL, target=Compare.MOD, key=key.encode(), mod_revision=expected_revision)
+        return await self._guarded(key, compare, kv.txn_op_delete(key))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        resp = await self._kv_service.delete(prefix, range_end=prefix_range_end(prefix), timeout=_RPC_TIMEOUT_SECONDS)
+        return int(resp.header.revision)
+
+    async def compact(self, revision: int) -> None:
+        await self._kv_service.compact(revision, timeout=_RPC_TIMEOUT_SECONDS)
+
+

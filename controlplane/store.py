@@ -1,0 +1,374 @@
+"""The generic store: create, get, list, update, delete for every resource, in one code path.
+
+kube-apiserver's `registry/generic/registry.Store`. It never mentions a kind: what differs per resource comes from
+the resource's strategy (`controlplane.registry`), and what it stores goes through `EtcdStorage` (writes) and
+`WatchCache` (reads). Handlers call it; controllers (garbage collector, namespace lifecycle) call it too, so
+that every write, whoever makes it, obeys the same rules.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from api.registry import BUILTIN, ResourceType
+from controlplane import errors
+from controlplane.registry import status_strategy_for, strategy_for
+from controlplane.storage.etcd import EtcdStorage, KeyValue, PreconditionFailed
+from controlplane.storage.keys import object_key, resource_prefix
+from controlplane.storage.watchcache import CachedObject, WatchCache, decode
+
+Object = dict[str, Any]
+Mutation = Callable[[Object], Object | Awaitable[Object]]
+
+# Namespaces every workspace has, as every Kubernetes cluster does; they cannot be deleted.
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # kube's: no vowels, no confusable digits
+_MAX_CONFLICT_RETRIES = 16
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def encode(obj: Object) -> bytes:
+    """The stored form: resourceVersion is not stored, it is the etcd revision the object is read at."""
+    meta = obj.get("metadata", {})
+    if "resourceVersion" in meta:
+        obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "resourceVersion"}}
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def with_revision(obj: Object, revision: int) -> Object:
+    obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
+    return obj
+
+
+@dataclass(frozen=True)
+class DeleteOptions:
+    propagation_policy: str = ""  # "", Background, Foreground, Orphan
+    precondition_uid: str = ""
+    precondition_resource_version: str = ""
+    dry_run: bool = False
+
+
+class Store:
+    def __init__(self, storage: EtcdStorage, cache: WatchCache) -> None:
+        self.storage = storage
+        self.cache = cache
+        self._known_workspaces: set[str] = set()
+
+    # ---- reads -----------------------------------------------------------------------------------------------
+
+    async def get(self, ws: str, rt: ResourceType, namespace: str, name: str, *, fresh: bool = True) -> CachedObject:
+        if fresh:
+            await self.cache.wait_fresh()
+        found = self.cache.get((ws, rt.group, rt.plural), object_key(ws, rt.group, rt.plural, namespace, name))
+        if found is None:
+            raise errors.not_found(rt.plural, name, rt.group)
+        return found
+
+    def peek(self, ws: str, rt: ResourceType, namespace: str, name: str) -> CachedObject | None:
+        """The cached object without a freshness barrier (controllers, admission-style checks)."""
+        return self.cache.get((ws, rt.group, rt.plural), object_key(ws, rt.group, rt.plural, namespace, name))
+
+    async def list_cached(self, ws: str, rt: ResourceType, namespace: str, *, fresh: bool = True) -> list[CachedObject]:
+        if fresh:
+            await self.cache.wait_fresh()
+        return self.cache.list((ws, rt.group, rt.plural), resource_prefix(ws, rt.group, rt.plural, namespace))
+
+    async def list_page(
+        self, ws: str, rt: ResourceType, namespace: str, *, start: str, limit: int, revision: int
+    ) -> tuple[list[Object], int, str]:
+        """One page straight from etcd at a pinned revision: (objects, revision, key to continue from or "")."""
+        prefix = resource_prefix(ws, rt.group, rt.plural, namespace)
+        kvs, read_at, more = await self.storage.range(prefix, start=start, limit=limit, revision=revision)
+        objects = [decode(kv.value, kv.mod_revision) for kv in kvs]
+        return objects, revision or read_at, (kvs[-1].key + "\x00") if more and kvs else ""
+
+    async def _read_current(self, ws: str, rt: ResourceType, namespace: str, name: str) -> KeyValue:
+        kv = await self.storage.get(object_key(ws, rt.group, rt.plural, namespace, name))
+        if kv is None:
+            raise errors.not_found(rt.plural, name, rt.group)
+        return kv
+
+    # ---- workspaces and namespaces ---------------------------------------------------------------------------
+
+    async def ensure_workspace(self, ws: str) -> None:
+        """A workspace exists once addressed: give it the namespaces every cluster has."""
+        if ws in self._known_workspaces:
+            return
+        ns_type = _namespace_type()
+        for name in SYSTEM_NAMESPACES:
+            if self.peek(ws, ns_type, "", name) is None:
+                try:
+                    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                    await self.create(ws, ns_type, "", body)
+                except errors.StatusError as exc:
+                    if exc.code != 409:
+                        raise
+        self._known_workspaces.add(ws)
+
+    async def _check_namespace(self, ws: str, namespace: str) -> None:
+        ns_type = _namespace_type()
+        found = self.peek(ws, ns_type, "", namespace)
+        if found is None:
+            # The cache may not have seen a namespace created through another server yet: look again, freshly.
+            await self.cache.wait_fresh()
+            found = self.peek(ws, ns_type, "", namespace)
+        if found is None:
+            raise errors.not_found("namespaces", namespace)
+        if found.obj["metadata"].get("deletionTimestamp"):
+            raise errors.StatusError(
+                403,
+                "Forbidden",
+                f"unable to create new content in namespace {namespace} because it is being terminated",
+                {"name": namespace, "kind": "namespaces"},
+            )
+
+    # ---- create ----------------------------------------------------------------------------------------------
+
+    async def create(self, ws: str, rt: ResourceType, namespace: str, body: Object, *, dry_run: bool = False) -> Object:
+        obj = copy.deepcopy(body)
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        if meta.get("resourceVersion"):
+            raise errors.bad_request(
+                "resourceVersion should not be set on objects to be created; remove metadata.resourceVersion"
+            )
+        if rt.namespaced:
+            meta["namespace"] = namespace
+            await self._check_namespace(ws, namespace)
+        else:
+            meta.pop("namespace", None)
+        strategy = strategy_for(rt.group, rt.kind)
+        generated = not meta.get("name") and bool(meta.get("generateName"))
+        for attempt in range(8):
+            if generated:
+                meta["name"] = meta["generateName"] + "".join(secrets.choice(_GENERATE_NAME_ALPHABET) for _ in range(5))
+            meta["uid"] = str(uuid.uuid4())
+            meta["creationTimestamp"] = now_rfc3339()
+            for transient in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+                meta.pop(transient, None)
+            strategy.prepare_for_create(obj)
+            strategy.default(obj)
+            causes = strategy.validate(obj)
+            if causes:
+                raise errors.invalid(rt.kind, meta.get("name") or meta.get("generateName", ""), rt.group, causes)
+            if dry_run:
+                return obj
+            key = object_key(ws, rt.group, rt.plural, namespace if rt.namespaced else "", meta["name"])
+            try:
+                revision = await self.storage.create(key, encode(obj))
+            except PreconditionFailed:
+                if generated and attempt < 7:
+                    continue
+                raise errors.already_exists(rt.plural, meta["name"], rt.group) from None
+            return with_revision(obj, revision)
+        raise AssertionError("unreachable")
+
+    # ---- update ----------------------------------------------------------------------------------------------
+
+    async def update(
+        self,
+        ws: str,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        body: Object,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> Object:
+        """PUT: replace the object with `body`, guarded by body's resourceVersion when it carries one."""
+        wanted = str(body.get("metadata", {}).get("resourceVersion") or "")
+
+        def replace(current: Object) -> Object:
+            if wanted and wanted != current["metadata"].get("resourceVersion"):
+                raise errors.stale_conflict(rt.plural, name, rt.group)
+            return copy.deepcopy(body)
+
+        return await self.guaranteed_update(
+            ws, rt, namespace, name, replace, subresource=subresource, dry_run=dry_run, precondition=wanted
+        )
+
+    async def guaranteed_update(
+        self,
+        ws: str,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        mutate: Mutation,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        precondition: str = "",
+    ) -> Object:
+        """Read, mutate, write; retried on a lost race unless the caller pinned a resourceVersion."""
+        key = object_key(ws, rt.group, rt.plural, namespace, name)
+        for _ in range(_MAX_CONFLICT_RETRIES):
+            kv = await self._read_current(ws, rt, namespace, name)
+            current = decode(kv.value, kv.mod_revision)
+            result = mutate(copy.deepcopy(current))
+            proposed = await result if isinstance(result, Awaitable) else result
+            obj = self._prepare_update(rt, namespace, name, proposed, current, subresource)
+            if _same(obj, current):
+                return current  # kube-apiserver skips no-op writes: no new resourceVersion, no watch event
+            if dry_run:
+                return obj
+            try:
+                if _finalized(obj):
+                    revision = await self.storage.delete(key, kv.mod_revision)
+                else:
+                    revision = await self.storage.update(key, encode(obj), kv.mod_revision)
+            except PreconditionFailed as exc:
+                if exc.current is None:
+                    raise errors.not_found(rt.plural, name, rt.group) from None
+                if precondition:
+                    raise errors.stale_conflict(rt.plural, name, rt.group) from None
+                continue
+            return with_revision(obj, revision)
+        raise errors.conflict(rt.plural, name, rt.group, "too many concurrent writers; try again")
+
+    def _prepare_update(
+        self, rt: ResourceType, namespace: str, name: str, obj: Object, current: Object, subresource: str
+    ) -> Object:
+        if not isinstance(obj.get("metadata"), dict):
+            raise errors.bad_request("metadata must be an object")
+        meta = obj["metadata"]
+        if meta.get("name", name) != name:
+            raise errors.bad_request(
+                f'the name of the object ({meta.get("name")}) does not match the name on the URL ({name})'
+            )
+        if rt.namespaced and meta.get("namespace", namespace) != namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        old_meta = current["metadata"]
+        meta["name"] = name
+        if rt.namespaced:
+            meta["namespace"] = namespace
+        # Fields the server owns: clients cannot change identity, age or an ongoing deletion.
+        for owned in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            if owned in old_meta:
+                meta[owned] = old_meta[owned]
+            else:
+                meta.pop(owned, None)
+        meta["resourceVersion"] = old_meta.get("resourceVersion", "")
+        if subresource == "status":
+            strategy = status_strategy_for(rt.group, rt.kind)
+        else:
+            strategy = strategy_for(rt.group, rt.kind)
+        strategy.prepare_for_update(obj, current)
+        strategy.default(obj)
+        causes = strategy.validate(obj) + strategy.validate_update(obj, current)
+        if causes:
+            raise errors.invalid(rt.kind, name, rt.group, causes)
+        return obj
+
+    # ---- delete ----------------------------------------------------------------------------------------------
+
+    async def delete(
+        self, ws: str, rt: ResourceType, namespace: str, name: str, options: DeleteOptions
+    ) -> tuple[Object, bool]:
+        """Delete, or mark for deletion while finalizers remain. Returns (object, deleted now)."""
+        if rt.kind == "Namespace" and name in SYSTEM_NAMESPACES:
+            raise errors.StatusError(
+                403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                {"name": name, "kind": "namespaces"},
+            )
+        key = object_key(ws, rt.group, rt.plural, namespace, name)
+        for _ in range(_MAX_CONFLICT_RETRIES):
+            kv = await self._read_current(ws, rt, namespace, name)
+            current = decode(kv.value, kv.mod_revision)
+            meta = current["metadata"]
+            if options.precondition_uid and options.precondition_uid != meta.get("uid"):
+                raise errors.conflict(
+                    rt.plural, name, rt.group,
+                    f"Precondition failed: UID in precondition: {options.precondition_uid}, UID in object meta: "
+                    f"{meta.get('uid')}",
+                )
+            if options.precondition_resource_version and options.precondition_resource_version != meta.get(
+                "resourceVersion"
+            ):
+                raise errors.conflict(
+                    rt.plural, name, rt.group,
+                    "Precondition failed: ResourceVersion in precondition: "
+                    f"{options.precondition_resource_version}, ResourceVersion in object meta: "
+                    f"{meta.get('resourceVersion')}",
+                )
+            finalizers = list(meta.get("finalizers") or [])
+            policy = options.propagation_policy or "Background"
+            if policy == "Orphan" and "orphan" not in finalizers:
+                finalizers.append("orphan")
+            elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
+                finalizers.append("foregroundDeletion")
+            if rt.kind == "Namespace":
+                # Namespaces empty themselves first: their own finalizer lives in spec.finalizers.
+                finalizers = finalizers or []
+                if current.get("spec", {}).get("finalizers"):
+                    return await self._mark_deleting(key, kv, current, finalizers, options, terminating=True), False
+            if not finalizers:
+                if options.dry_run:
+                    return current, True
+                try:
+                    revision = await self.storage.delete(key, kv.mod_revision)
+                except PreconditionFailed as exc:
+                    if exc.current is None:
+                        raise errors.not_found(rt.plural, name, rt.group) from None
+                    continue
+                return with_revision(current, revision), True
+            if options.dry_run:
+                return current, False
+            try:
+                return await self._mark_deleting(key, kv, current, finalizers, options, terminating=False), False
+            except PreconditionFailed as exc:
+                if exc.current is None:
+                    raise errors.not_found(rt.plural, name, rt.group) from None
+                continue
+        raise errors.conflict(rt.plural, name, rt.group, "too many concurrent writers; try again")
+
+    async def _mark_deleting(
+        self, key: str, kv: KeyValue, current: Object, finalizers: list[str], options: DeleteOptions,
+        *, terminating: bool,
+    ) -> Object:
+        meta = current["metadata"]
+        if meta.get("deletionTimestamp") and meta.get("finalizers", []) == finalizers:
+            return current  # already being deleted: deleting again changes nothing
+        obj = copy.deepcopy(current)
+        obj["metadata"]["finalizers"] = finalizers
+        obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
+        obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+        if not finalizers:
+            obj["metadata"].pop("finalizers")
+        if terminating:
+            obj.setdefault("status", {})["phase"] = "Terminating"
+        if options.dry_run:
+            return obj
+        revision = await self.storage.update(key, encode(obj), kv.mod_revision)
+        return with_revision(obj, revision)
+
+
+def _same(a: Object, b: Object) -> bool:
+    return encode(a) == encode(b)
+
+
+def _finalized(obj: Object) -> bool:
+    """Marked for deletion and nothing left to wait for: the object can leave etcd."""
+    meta = obj["metadata"]
+    if not meta.get("deletionTimestamp") or meta.get("finalizers"):
+        return False
+    return not (obj.get("kind") == "Namespace" and obj.get("spec", {}).get("finalizers"))
+
+
+def _namespace_type() -> ResourceType:
+    rt = BUILTIN.lookup("", "v1", "namespaces")
+    assert rt is not None
+    return rt
