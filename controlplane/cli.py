@@ -28,13 +28,16 @@ def main(verbose: bool) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=6443, show_default=True, help="API port.")
 @click.option("--bind-address", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--etcd-servers", default="", help="Comma-separated etcd URLs; without it an embedded etcd starts.")
-def server(data_dir: Path, port: int, bind_address: str, etcd_servers: str) -> None:
+@click.option("--watch-cache-size", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Events of history kept for watches to resume from; older resourceVersions get 410 Expired.")
+def server(data_dir: Path, port: int, bind_address: str, etcd_servers: str, watch_cache_size: int) -> None:
     """Run the API server (and an embedded etcd unless --etcd-servers is given)."""
     config = ServerConfig(
         data_dir=data_dir,
         port=port,
         bind_address=bind_address,
         etcd_servers=tuple(s for s in etcd_servers.split(",") if s.strip()),
+        watch_cache_size=watch_cache_size,
     )
     try:
         asyncio.run(run_until_signalled(config))

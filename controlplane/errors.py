@@ -100,8 +100,12 @@ def stale_conflict(resource: str, name: str, group: str = "") -> StatusError:
 
 
 def invalid(kind: str, name: str, group: str, causes: list[Cause]) -> StatusError:
-    """422 Invalid, worded as kube-apiserver words it: one cause inline, several in brackets."""
-    parts = [f"{c.field}: {c.message}" if c.field else c.message for c in causes]
+    """422 Invalid, worded as kube-apiserver words it: one cause inline, several in brackets, repeats once."""
+    parts: list[str] = []
+    for c in causes:
+        part = f"{c.field}: {c.message}" if c.field else f": {c.message}"
+        if part not in parts:
+            parts.append(part)
     summary = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
     qualified_kind = f"{kind}.{group}" if group else kind
     details = _details(name, group, kind)

@@ -46,6 +46,7 @@ class ServerConfig:
     bind_address: str = "127.0.0.1"
     etcd_servers: tuple[str, ...] = ()
     run_controllers: bool = True
+    watch_cache_size: int = 10_000
 
 
 @dataclass
@@ -114,7 +115,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
             endpoints = [etcd.endpoint]
         storage = EtcdStorage(endpoints)
         await storage.connect()
-        cache = WatchCache(storage)
+        cache = WatchCache(storage, history_size=config.watch_cache_size)
         try:
             await asyncio.wait_for(cache.start(), timeout=30)
         except (TimeoutError, OSError) as exc:

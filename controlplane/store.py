@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.registry import BUILTIN, ResourceType
-from controlplane import errors
+from controlplane import allocators, errors
 from controlplane.registry import status_strategy_for, strategy_for
 from controlplane.storage.etcd import EtcdStorage, KeyValue, PreconditionFailed
 from controlplane.storage.keys import object_key, resource_prefix
@@ -26,6 +27,8 @@ from controlplane.storage.watchcache import CachedObject, WatchCache, decode
 
 Object = dict[str, Any]
 Mutation = Callable[[Object], Object | Awaitable[Object]]
+# Records who changed what (managedFields), given the stored object (None on create) and the defaulted new one.
+Tracker = Callable[[Object | None, Object], Object]
 
 # Namespaces every workspace has, as every Kubernetes cluster does; they cannot be deleted.
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -63,6 +66,7 @@ class Store:
         self.storage = storage
         self.cache = cache
         self._known_workspaces: set[str] = set()
+        self._random = random.Random()
 
     # ---- reads -----------------------------------------------------------------------------------------------
 
@@ -113,6 +117,14 @@ class Store:
                 except errors.StatusError as exc:
                     if exc.code != 409:
                         raise
+        services = BUILTIN.lookup("", "v1", "services")
+        assert services is not None
+        if self.peek(ws, services, "default", "kubernetes") is None:
+            try:
+                await self.create(ws, services, "default", _kubernetes_service())
+            except errors.StatusError as exc:
+                if exc.code != 409:
+                    raise
         self._known_workspaces.add(ws)
 
     async def _check_namespace(self, ws: str, namespace: str) -> None:
@@ -134,7 +146,10 @@ class Store:
 
     # ---- create ----------------------------------------------------------------------------------------------
 
-    async def create(self, ws: str, rt: ResourceType, namespace: str, body: Object, *, dry_run: bool = False) -> Object:
+    async def create(
+        self, ws: str, rt: ResourceType, namespace: str, body: Object, *, dry_run: bool = False,
+        track: Tracker | None = None,
+    ) -> Object:
         obj = copy.deepcopy(body)
         meta = obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
@@ -149,6 +164,7 @@ class Store:
         else:
             meta.pop("namespace", None)
         strategy = strategy_for(rt.group, rt.kind)
+        _check_decodable(strategy, rt, obj)
         generated = not meta.get("name") and bool(meta.get("generateName"))
         for attempt in range(8):
             if generated:
@@ -159,6 +175,12 @@ class Store:
                 meta.pop(transient, None)
             strategy.prepare_for_create(obj)
             strategy.default(obj)
+            causes = self._allocate(ws, rt, obj)
+            if causes:
+                raise errors.invalid(rt.kind, meta.get("name", ""), rt.group, causes)
+            if track is not None:
+                obj = track(None, obj)
+                meta = obj["metadata"]
             causes = strategy.validate(obj)
             if causes:
                 raise errors.invalid(rt.kind, meta.get("name") or meta.get("generateName", ""), rt.group, causes)
@@ -173,6 +195,14 @@ class Store:
                 raise errors.already_exists(rt.plural, meta["name"], rt.group) from None
             return with_revision(obj, revision)
         raise AssertionError("unreachable")
+
+    def _allocate(self, ws: str, rt: ResourceType, obj: Object) -> list[errors.Cause]:
+        """Resources that hold a share of the workspace's network get it at creation (Services: IP, ports)."""
+        if (rt.group, rt.kind) != ("", "Service"):
+            return []
+        services = self.cache.list((ws, rt.group, rt.plural), resource_prefix(ws, rt.group, rt.plural))
+        ips, ports = allocators.in_use([s.obj for s in services])
+        return allocators.allocate(obj.setdefault("spec", {}), ips, ports, self._random)
 
     # ---- update ----------------------------------------------------------------------------------------------
 
@@ -210,6 +240,7 @@ class Store:
         subresource: str = "",
         dry_run: bool = False,
         precondition: str = "",
+        track: Tracker | None = None,
     ) -> Object:
         """Read, mutate, write; retried on a lost race unless the caller pinned a resourceVersion."""
         key = object_key(ws, rt.group, rt.plural, namespace, name)
@@ -218,7 +249,7 @@ class Store:
             current = decode(kv.value, kv.mod_revision)
             result = mutate(copy.deepcopy(current))
             proposed = await result if isinstance(result, Awaitable) else result
-            obj = self._prepare_update(rt, namespace, name, proposed, current, subresource)
+            obj = self._prepare_update(rt, namespace, name, proposed, current, subresource, track)
             if _same(obj, current):
                 return current  # kube-apiserver skips no-op writes: no new resourceVersion, no watch event
             if dry_run:
@@ -238,7 +269,8 @@ class Store:
         raise errors.conflict(rt.plural, name, rt.group, "too many concurrent writers; try again")
 
     def _prepare_update(
-        self, rt: ResourceType, namespace: str, name: str, obj: Object, current: Object, subresource: str
+        self, rt: ResourceType, namespace: str, name: str, obj: Object, current: Object, subresource: str,
+        track: Tracker | None,
     ) -> Object:
         if not isinstance(obj.get("metadata"), dict):
             raise errors.bad_request("metadata must be an object")
@@ -266,8 +298,11 @@ class Store:
             strategy = status_strategy_for(rt.group, rt.kind)
         else:
             strategy = strategy_for(rt.group, rt.kind)
+        _check_decodable(strategy, rt, obj)
         strategy.prepare_for_update(obj, current)
         strategy.default(obj)
+        if track is not None:
+            obj = track(current, obj)
         causes = strategy.validate(obj) + strategy.validate_update(obj, current)
         if causes:
             raise errors.invalid(rt.kind, name, rt.group, causes)
@@ -358,6 +393,27 @@ class Store:
 
 def _same(a: Object, b: Object) -> bool:
     return encode(a) == encode(b)
+
+
+def _kubernetes_service() -> Object:
+    """The Service every cluster has in `default`, pointing at its own API server."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+        "spec": {
+            "clusterIP": allocators.KUBERNETES_SERVICE_IP,
+            "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
+            "type": "ClusterIP",
+        },
+    }
+
+
+def _check_decodable(strategy: Any, rt: ResourceType, obj: Object) -> None:
+    """What kube-apiserver refuses while decoding the body (a malformed quantity, bad base64): 400, not 422."""
+    problem = strategy.decode_error(obj)
+    if problem:
+        raise errors.bad_request(problem)
 
 
 def _finalized(obj: Object) -> bool:

@@ -1,4 +1,5 @@
-"""Namespace lifecycle: a namespace being deleted is emptied, then released.
+"""Namespace lifecycle: every namespace gets its `default` ServiceAccount; a namespace being deleted is emptied,
+then released.
 
 `kubectl delete namespace` only marks the namespace (phase Terminating, the `kubernetes` finalizer in
 spec.finalizers holds it). This controller deletes everything in it, resource by resource, and once nothing is
@@ -27,26 +28,29 @@ class NamespaceController:
         self.store = store
         self.registry = registry
         self.namespaces = registry.lookup("", "v1", "namespaces")
-        assert self.namespaces is not None
+        self.service_accounts = registry.lookup("", "v1", "serviceaccounts")
+        assert self.namespaces is not None and self.service_accounts is not None
         self.queue: WorkQueue[Item] = WorkQueue("namespace", self._sync)
 
     def on_event(self, event: WatchEvent) -> None:
         key = event.key
-        if (key.group, key.resource) == ("", "namespaces") and event.type != DELETED and (
-            event.obj["metadata"].get("deletionTimestamp")
-        ):
-            self.queue.add((event.key.workspace, event.key.name))
+        if (key.group, key.resource) == ("", "namespaces") and event.type != DELETED:
+            self.queue.add((key.workspace, key.name))
+        elif (key.group, key.resource, key.name) == ("", "serviceaccounts", "default") and event.type == DELETED:
+            self.queue.add((key.workspace, key.namespace))
 
     def start(self) -> None:
         for cached in self.store.cache.list_everywhere("", "namespaces"):
-            if cached.obj["metadata"].get("deletionTimestamp"):
-                self.queue.add((cached.key.workspace, cached.key.name))
+            self.queue.add((cached.key.workspace, cached.key.name))
         self.queue.start()
 
     async def _sync(self, item: Item) -> bool:
         ws, name = item
         ns = self.store.peek(ws, self.namespaces, "", name)
-        if ns is None or not ns.obj["metadata"].get("deletionTimestamp"):
+        if ns is None:
+            return True
+        if not ns.obj["metadata"].get("deletionTimestamp"):
+            await self._ensure_default_service_account(ws, name)
             return True
         remaining = 0
         for rt in self.registry:
@@ -68,6 +72,17 @@ class NamespaceController:
                                            subresource="finalize")
         log.info("namespace %s in workspace %s is empty and deleted", name, ws)
         return True
+
+
+    async def _ensure_default_service_account(self, ws: str, namespace: str) -> None:
+        if self.store.peek(ws, self.service_accounts, namespace, "default") is not None:
+            return
+        body = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}
+        try:
+            await self.store.create(ws, self.service_accounts, namespace, body)
+        except errors.StatusError as exc:
+            if exc.code not in (403, 404, 409):  # namespace going or gone, or a racing creator won
+                raise
 
 
 def _drop_kubernetes_finalizer(obj: dict) -> dict:

@@ -1,36 +1,44 @@
 """Field validation on writes: `fieldValidation=Strict|Warn|Ignore`, as kube-apiserver applies it.
 
 Strict refuses unknown or duplicate fields with 400 BadRequest; Warn (the server default) accepts the object and
-returns one `Warning` header per problem, which kubectl prints; Ignore drops unknown fields silently. Unknown
-fields are never stored in any mode: the schema is what is kept.
+returns one `Warning` header per problem, which kubectl prints; Ignore accepts silently. Unknown fields are never
+stored, in any mode: what the schema declares is what is kept.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from controlplane.fieldvalidation import duplicate_fields, prune_unknown, unknown_fields
-
 from api.schema import schema_for
 from controlplane import errors
 from controlplane.apiserver.handlers.context import Context
+from controlplane.apiserver.negotiation import APPLY_PATCH, YAML, media_type
+from controlplane.fieldvalidation import duplicate_yaml_keys, prune_unknown, strict_decoding_errors, unknown_fields
 
 MODES = ("Strict", "Warn", "Ignore")
 
 
-def validate_fields(ctx: Context, raw: bytes, obj: Any, *, kind: str = "") -> list[str]:
-    """Check `obj` (decoded from `raw`) against the resource's schema; returns the warnings to send back."""
+def validate_fields(ctx: Context, obj: Any, raw: bytes | None = None) -> list[str]:
+    """Check `obj` (decoded from the request body `raw`, if it was the body) against the resource's schema.
+
+    Returns the warnings to send back; drops unknown fields from `obj`.
+    """
     mode = ctx.query.get("fieldValidation", "Warn")
     if mode not in MODES:
         raise errors.bad_request(f'fieldValidation "{mode}" is not supported: use one of Strict, Warn, Ignore')
-    if mode == "Ignore" or not isinstance(obj, dict):
-        return []
     rt = ctx.rt
-    schema = schema_for(rt.group, rt.version, kind or rt.kind)
-    problems = duplicate_fields(raw)
-    if schema is not None:
-        problems += unknown_fields(obj, schema)
-        prune_unknown(obj, schema)
+    schema = schema_for(rt.group, rt.version, rt.kind)
+    if schema is None or not isinstance(obj, dict):
+        return []
+    problems: list[str] = []
+    if mode != "Ignore":
+        if raw is None:
+            problems = unknown_fields(obj, schema)
+        elif media_type(ctx.request.headers.get("Content-Type", "")) in (YAML, APPLY_PATCH):
+            problems = duplicate_yaml_keys(raw) + unknown_fields(obj, schema)
+        else:
+            problems = strict_decoding_errors(raw, schema)
+    prune_unknown(obj, schema)
     if problems and mode == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(problems))
     return problems

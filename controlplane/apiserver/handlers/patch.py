@@ -14,8 +14,10 @@ from aiohttp import web
 
 from api.schema import schema_for
 from controlplane import errors
+from controlplane.apiserver.handlers.apply import apply
 from controlplane.apiserver.handlers.context import Context
 from controlplane.apiserver.handlers.fields import validate_fields, warning_headers
+from controlplane.apiserver.handlers.managed import tracker
 from controlplane.apiserver.handlers.scale import from_scale, to_scale
 from controlplane.apiserver.negotiation import (
     APPLY_PATCH,
@@ -52,8 +54,6 @@ async def patch(ctx: Context) -> web.StreamResponse:
     raw = await ctx.request.read()
     body = decode_body(raw, content_type, allowed=PATCH_TYPES)
     if media == APPLY_PATCH:
-        from controlplane.apiserver.handlers.apply import apply
-
         return await apply(ctx, raw, body)
     sub = ctx.info.subresource
     warnings: list[str] = []
@@ -65,13 +65,13 @@ async def patch(ctx: Context) -> web.StreamResponse:
             return from_scale(current, patched)
         patched = _apply(media, ctx, current, body, (ctx.rt.group, ctx.rt.version, ctx.rt.kind))
         _check_pinned(ctx, patched, current)
-        warnings[:] = validate_fields(ctx, b"{}", patched)
+        warnings[:] = validate_fields(ctx, patched)
         return patched
 
     pinned = isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
     updated = await ctx.store.guaranteed_update(
         ctx.ws, ctx.rt, ctx.namespace, ctx.name, mutate, subresource=sub if sub != "scale" else "",
-        dry_run=ctx.dry_run, precondition="pinned" if pinned else "",
+        dry_run=ctx.dry_run, precondition="pinned" if pinned else "", track=tracker(ctx, sub),
     )
     result = to_scale(updated) if sub == "scale" else updated
     return ctx.respond(result, 200, warning_headers(warnings))
