@@ -377,7 +377,7 @@ def _type_node(cls: type, package: str) -> Schema:
             "object",
             type_name=name,
             description=_class_description(cls),
-            required=tuple(cls.attribute_map[attr] for attr, (_, required) in docs.items() if required),
+            required=_required(cls, docs),
             map_type="atomic" if name in patchmeta.ATOMIC_STRUCTS else "",
             properties_factory=lambda: _properties(cls, name, package, docs),
         )
@@ -405,6 +405,14 @@ def _properties(cls: type, name: str, package: str, docs: dict[str, tuple[str, b
             node.list_type = "atomic"
         properties[json_name] = node
     return properties
+
+
+def _required(cls: type, docs: dict[str, tuple[str, bool]]) -> tuple[str, ...]:
+    """Required fields; the client marks some kinds' `spec` required, which Kubernetes' own schema never does."""
+    names = tuple(cls.attribute_map[attr] for attr, (_, required) in docs.items() if required)
+    if "kind" in cls.attribute_map.values():
+        names = tuple(n for n in names if n not in ("spec", "status"))
+    return names
 
 
 def _field_of(value: Schema, description: str) -> Schema:

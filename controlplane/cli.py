@@ -44,3 +44,7 @@ def server(data_dir: Path, port: int, bind_address: str, etcd_servers: str, watc
     except (ServerError, EtcdStartError) as exc:
         click.echo(f"canopy server: {exc}", err=True)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

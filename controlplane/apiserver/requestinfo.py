@@ -48,7 +48,6 @@ _VERBS = {
     ("head", True): "get",
     ("head", False): "list",
     ("post", False): "create",
-    ("post", True): "create",
     ("put", True): "update",
     ("patch", True): "patch",
     ("delete", True): "delete",

@@ -7,6 +7,7 @@ receives a `Context` and returns an aiohttp response. Nothing here knows a kind.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,7 @@ class Context:
                 raise errors.bad_request(f'unsupported dryRun value "{value}": the only supported value is "All"')
         return bool(values)
 
-    def respond(self, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    def respond(self, obj: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
         if wants_yaml(self.request.headers.get("Accept", "")):
             return web.Response(
                 body=yaml.safe_dump(obj, sort_keys=False).encode(), status=status, content_type="application/yaml",

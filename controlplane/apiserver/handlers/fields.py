@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from multidict import CIMultiDict
+
 from api.schema import schema_for
 from controlplane import errors
 from controlplane.apiserver.handlers.context import Context
@@ -44,8 +46,10 @@ def validate_fields(ctx: Context, obj: Any, raw: bytes | None = None) -> list[st
     return problems
 
 
-def warning_headers(warnings: list[str]) -> dict[str, str]:
-    """RFC 7234 warning headers as kube-apiserver sends them (code 299, agent "-")."""
-    if not warnings:
-        return {}
-    return {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)}
+def warning_headers(warnings: list[str]) -> CIMultiDict[str]:
+    """One RFC 7234 `Warning` header per problem, as kube-apiserver sends them (code 299, agent "-")."""
+    headers: CIMultiDict[str] = CIMultiDict()
+    for warning in warnings:
+        text = warning.replace("\\", "\\\\").replace('"', '\\"')
+        headers.add("Warning", f'299 - "{text}"')
+    return headers
