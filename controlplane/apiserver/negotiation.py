@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from api import protobuf
 from controlplane import errors
 
 JSON = "application/json"
@@ -21,8 +22,10 @@ JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
-BODY_TYPES = (JSON, YAML)
+# kubectl's typed clients (create deployment, create configmap, auth can-i, ...) send built-in types as protobuf.
+BODY_TYPES = (JSON, YAML, PROTOBUF)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def decode_body(raw: bytes, content_type: str, *, allowed: tuple[str, ...] = BOD
         )
     if not raw.strip():
         raise errors.bad_request("the request body is empty; send the object as JSON or YAML")
+    if media == PROTOBUF:
+        return protobuf.decode(raw)
     if media in (YAML, APPLY_PATCH):
         try:
             return yaml.safe_load(raw)

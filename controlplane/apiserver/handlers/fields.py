@@ -14,7 +14,7 @@ from multidict import CIMultiDict
 from api.schema import schema_for
 from controlplane import errors
 from controlplane.apiserver.handlers.context import Context
-from controlplane.apiserver.negotiation import APPLY_PATCH, YAML, media_type
+from controlplane.apiserver.negotiation import APPLY_PATCH, JSON, YAML, media_type
 from controlplane.fieldvalidation import duplicate_yaml_keys, prune_unknown, strict_decoding_errors, unknown_fields
 
 MODES = ("Strict", "Warn", "Ignore")
@@ -34,12 +34,13 @@ def validate_fields(ctx: Context, obj: Any, raw: bytes | None = None) -> list[st
         return []
     problems: list[str] = []
     if mode != "Ignore":
-        if raw is None:
-            problems = unknown_fields(obj, schema)
-        elif media_type(ctx.request.headers.get("Content-Type", "")) in (YAML, APPLY_PATCH):
-            problems = duplicate_yaml_keys(raw) + unknown_fields(obj, schema)
-        else:
+        media = media_type(ctx.request.headers.get("Content-Type", "")) or JSON
+        if raw is not None and media == JSON:
             problems = strict_decoding_errors(raw, schema)
+        elif raw is not None and media in (YAML, APPLY_PATCH):
+            problems = duplicate_yaml_keys(raw) + unknown_fields(obj, schema)
+        else:  # a patched object, or protobuf (which cannot repeat a field)
+            problems = unknown_fields(obj, schema)
     prune_unknown(obj, schema)
     if problems and mode == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(problems))
