@@ -294,6 +294,14 @@ class Store:
             else:
                 meta.pop(owned, None)
         meta["resourceVersion"] = old_meta.get("resourceVersion", "")
+        if subresource == "finalize":
+            # /finalize changes a namespace's spec.finalizers and nothing else.
+            finalizers = (obj.get("spec") or {}).get("finalizers")
+            obj = copy.deepcopy(current)
+            obj.setdefault("spec", {})["finalizers"] = finalizers
+            if not finalizers:
+                obj["spec"].pop("finalizers")
+            return obj
         if subresource == "status":
             strategy = status_strategy_for(rt.group, rt.kind)
         else:
@@ -341,10 +349,15 @@ class Store:
                 )
             finalizers = list(meta.get("finalizers") or [])
             policy = options.propagation_policy or "Background"
-            if policy == "Orphan" and "orphan" not in finalizers:
-                finalizers.append("orphan")
-            elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
-                finalizers.append("foregroundDeletion")
+            # The policy of the latest delete wins: its finalizer replaces the other one, as in kube-apiserver.
+            if policy == "Orphan":
+                finalizers = [f for f in finalizers if f != "foregroundDeletion"]
+                if "orphan" not in finalizers:
+                    finalizers.append("orphan")
+            elif policy == "Foreground":
+                finalizers = [f for f in finalizers if f != "orphan"]
+                if "foregroundDeletion" not in finalizers:
+                    finalizers.append("foregroundDeletion")
             if rt.kind == "Namespace":
                 # Namespaces empty themselves first: their own finalizer lives in spec.finalizers.
                 finalizers = finalizers or []

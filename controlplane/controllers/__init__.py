@@ -22,8 +22,8 @@ class Controllers:
 async def start_controllers(store: Store) -> Controllers:
     gc = GarbageCollector(store)
     ns = NamespaceController(store)
-    store.cache.add_listener(gc.on_event)
-    store.cache.add_listener(ns.on_event)
+    store.cache.add_listener(gc.on_event, on_relist=gc.resync)
+    store.cache.add_listener(ns.on_event, on_relist=ns.resync)
     gc.start()
     ns.start()
     return Controllers(gc, ns)

@@ -83,6 +83,15 @@ class GarbageCollector:
             self.queue.add((ws, owner_uid))
 
     def start(self) -> None:
+        self.resync()
+        self.queue.start()
+
+    def resync(self) -> None:
+        """Rebuild the index from the cache and queue every owner that is gone or being deleted (at start, and
+        after the cache relisted, when deletions may have happened unseen)."""
+        self._objects.clear()
+        self._dependents.clear()
+        self._owners_of.clear()
         for rt in self.registry:
             for cached in self.store.cache.list_everywhere(rt.group, rt.plural):
                 self._index(cached.key, cached.obj)
@@ -93,7 +102,6 @@ class GarbageCollector:
             cached = self._cached(key)
             if cached is not None and cached.obj["metadata"].get("deletionTimestamp"):
                 self.queue.add((ws, uid))
-        self.queue.start()
 
     # ---- work ------------------------------------------------------------------------------------------------
 

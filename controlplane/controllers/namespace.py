@@ -40,9 +40,12 @@ class NamespaceController:
             self.queue.add((key.workspace, key.namespace))
 
     def start(self) -> None:
+        self.resync()
+        self.queue.start()
+
+    def resync(self) -> None:
         for cached in self.store.cache.list_everywhere("", "namespaces"):
             self.queue.add((cached.key.workspace, cached.key.name))
-        self.queue.start()
 
     async def _sync(self, item: Item) -> bool:
         ws, name = item

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import grpc.aio
 from etcd3aio import Etcd3Client
-from etcd3aio._protobuf import Compare, RequestOp, WatchStub
+from etcd3aio._protobuf import Compare, RangeRequest, RequestOp, WatchStub
 from etcd3aio.kv import SortOrder, SortTarget, prefix_range_end
 
 # Per-call deadline: a stuck etcd must surface as an error the user can read, not as a hung kubectl.
@@ -87,6 +87,19 @@ class EtcdStorage:
         resp = await self._kv_service.get("/registry-revision-probe", count_only=True, timeout=_RPC_TIMEOUT_SECONDS)
         return int(resp.header.revision)
 
+    async def prefix_summary(self, prefix: str) -> tuple[int, int, int]:
+        """(number of keys, highest mod_revision among them, revision read at), in one linearizable read."""
+        end = prefix_range_end(prefix)
+        kv = self._kv_service
+        count = RangeRequest(key=prefix.encode(), range_end=end, count_only=True)
+        newest = RangeRequest(key=prefix.encode(), range_end=end, keys_only=True, limit=1,
+                              sort_order=RangeRequest.DESCEND, sort_target=RangeRequest.MOD)
+        resp = await kv.txn([], [RequestOp(request_range=count), RequestOp(request_range=newest)],
+                            timeout=_RPC_TIMEOUT_SECONDS)
+        counted, latest = resp.responses[0].response_range, resp.responses[1].response_range
+        top = int(latest.kvs[0].mod_revision) if latest.kvs else 0
+        return int(counted.count), top, int(resp.header.revision)
+
     async def get(self, key: str) -> KeyValue | None:
         resp = await self._kv_service.get(key, timeout=_RPC_TIMEOUT_SECONDS)
         return _kv(resp.kvs[0]) if resp.kvs else None
@@ -98,7 +111,7 @@ class EtcdStorage:
         try:
             resp = await self._range(prefix, start, limit, revision)
         except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.OUT_OF_RANGE:
+            if exc.code() == grpc.StatusCode.OUT_OF_RANGE and "compacted" in (exc.details() or ""):
                 raise Compacted(exc.details()) from exc
             raise
         return [_kv(kv) for kv in resp.kvs], int(resp.header.revision), bool(resp.more)

@@ -9,8 +9,10 @@ Consistency. A read must see every write that finished before it started, includ
 server process on the same etcd. `wait_fresh()` is that barrier: it asks etcd for its current revision (one
 quorum read, shared by all readers that arrive while it is in flight) and waits until the cache has applied
 events up to it. Writes under other prefixes bump etcd's revision without producing an event for us, so if the
-cache has not caught up quickly the barrier asks the etcd watch stream for a progress notification, which
-reports the revision the stream has delivered everything up to.
+cache has not caught up quickly the barrier checks, in one linearizable read, that no key under /registry/ changed
+since the cache's revision (same number of keys, none modified later); then the cache is current at etcd's
+revision. (etcd's own progress notifications cannot be trusted for this before 3.5.8: they may report a revision
+whose events are still on their way, etcd-io/etcd#15220.)
 
 History and 410. Watchers may resume from a resourceVersion still inside the history window; anything older is
 answered with 410 Expired, as kube-apiserver does, and the client relists. If etcd itself compacted away
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 _LIST_PAGE = 500
-# How long a reader waits for events to arrive before asking etcd for a progress notification.
+# How long a reader waits for events to arrive before checking etcd for changes under /registry/ directly.
 _PROGRESS_AFTER_SECONDS = 0.05
 _FRESH_TIMEOUT_SECONDS = 10.0
 _WATCHER_QUEUE_LIMIT = 10_000
@@ -122,8 +124,9 @@ class WatchCache:
         self.revision = 0
         self._advanced = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
-        self._requests: asyncio.Queue[rpc_pb2.WatchRequest] = asyncio.Queue()
         self._revision_probe: asyncio.Future[int] | None = None
+        self._key_count = 0  # keys under /registry/ as of self.revision, including ones outside the layout
+        self._relist_listeners: list[Callable[[], None]] = []
         self._ready = asyncio.Event()
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
@@ -142,9 +145,12 @@ class WatchCache:
             for w in watchers:
                 w.offer(None)
 
-    def add_listener(self, listener: Callable[[WatchEvent], None]) -> None:
-        """Call `listener` synchronously for every event (controllers enqueue work from here)."""
+    def add_listener(self, listener: Callable[[WatchEvent], None], on_relist: Callable[[], None] | None = None) -> None:
+        """Call `listener` synchronously for every event (controllers enqueue work from here), and `on_relist`
+        after a relist, when events may have been missed and the listener must resync from the cache."""
         self._listeners.append(listener)
+        if on_relist is not None:
+            self._relist_listeners.append(on_relist)
 
     # ---- reads -----------------------------------------------------------------------------------------------
 
@@ -165,24 +171,18 @@ class WatchCache:
     async def wait_fresh(self) -> None:
         """Return once the cache holds every write etcd acknowledged before this call."""
         target = await self._probe_revision()
-        if self.revision >= target:
-            return
-        async with self._advanced:
-            try:
-                await asyncio.wait_for(
-                    self._advanced.wait_for(lambda: self.revision >= target), _PROGRESS_AFTER_SECONDS
-                )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _FRESH_TIMEOUT_SECONDS
+        while self.revision < target:
+            if await self.wait_for_revision(target, _PROGRESS_AFTER_SECONDS):
                 return
-            except TimeoutError:
-                pass
-        self._requests.put_nowait(rpc_pb2.WatchRequest(progress_request=rpc_pb2.WatchProgressRequest()))
-        async with self._advanced:
-            try:
-                await asyncio.wait_for(
-                    self._advanced.wait_for(lambda: self.revision >= target), _FRESH_TIMEOUT_SECONDS
-                )
-            except TimeoutError as exc:
-                raise NotFresh(f"watch cache at revision {self.revision}, etcd at {target}") from exc
+            revision, keys = self.revision, self._key_count
+            count, newest, read_at = await self._storage.prefix_summary(ROOT)
+            if count == keys and newest <= revision:
+                # Nothing under /registry/ changed after the cache's revision: it is current at `read_at`.
+                await self._advance(read_at)
+            elif loop.time() > deadline:
+                raise NotFresh(f"watch cache at revision {self.revision}, etcd at {target}")
 
     async def wait_for_revision(self, revision: int, timeout: float) -> bool:
         """Wait until the cache has applied `revision` (a client may know a newer one from another replica)."""
@@ -241,10 +241,11 @@ class WatchCache:
 
     async def _relist(self) -> None:
         objects: dict[ResourceId, dict[str, CachedObject]] = {}
-        start, revision = "", 0
+        start, revision, keys = "", 0, 0
         while True:
             kvs, read_at, more = await self._storage.range(ROOT, start=start, limit=_LIST_PAGE, revision=revision)
             revision = revision or read_at
+            keys += len(kvs)
             for kv in kvs:
                 self._index_into(objects, kv)
             if not more or not kvs:
@@ -252,6 +253,7 @@ class WatchCache:
             start = kvs[-1].key + "\x00"
         had_history = self._history_start != 0 or self.revision != 0
         self._objects = objects
+        self._key_count = keys
         self._history.clear()
         self._history_start = revision
         await self._advance(revision)
@@ -261,6 +263,8 @@ class WatchCache:
                 for w in list(watchers):
                     w.offer(Expired(0, revision))
                 watchers.clear()
+            for on_relist in self._relist_listeners:
+                on_relist()
 
     @staticmethod
     def _index_into(objects: dict[ResourceId, dict[str, CachedObject]], kv: KeyValue) -> None:
@@ -287,12 +291,14 @@ class WatchCache:
                     await self._relist()
             except asyncio.CancelledError:
                 raise
-            except (grpc.aio.AioRpcError, OSError) as exc:
+            except Exception as exc:  # etcd unreachable, a broken stream, a failed relist: all are retried
                 log.warning("etcd watch failed (%s); retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                with contextlib.suppress(Exception):
+                try:
                     await self._relist_if_needed()
+                except Exception as relist_exc:
+                    log.warning("relisting from etcd failed (%s); will retry", relist_exc)
 
     async def _relist_if_needed(self) -> None:
         """After a broken stream, resume if etcd still has our revisions; otherwise relist."""
@@ -302,19 +308,16 @@ class WatchCache:
 
     async def _stream(self) -> bool:
         """Follow etcd from the cache's revision; True when etcd reports the revisions as compacted."""
-        self._requests = asyncio.Queue()
         create = rpc_pb2.WatchCreateRequest(
             key=ROOT.encode(),
             range_end=_prefix_end(ROOT),
             start_revision=self.revision + 1,
             prev_kv=True,
         )
-        self._requests.put_nowait(rpc_pb2.WatchRequest(create_request=create))
-        requests = self._requests
 
         async def request_stream() -> AsyncIterator[rpc_pb2.WatchRequest]:
-            while True:
-                yield await requests.get()
+            yield rpc_pb2.WatchRequest(create_request=create)
+            await asyncio.Event().wait()  # keep the request side open for the life of the stream
 
         call = self._storage.watch_stub().Watch(request_stream())
         try:
@@ -330,9 +333,6 @@ class WatchCache:
                     for ev in response.events:
                         self._apply(ev)
                     await self._advance(max(ev.kv.mod_revision for ev in response.events))
-                elif not response.created:
-                    # A progress notification: everything up to this revision has been delivered.
-                    await self._advance(int(response.header.revision))
         finally:
             call.cancel()
         return False
@@ -340,13 +340,18 @@ class WatchCache:
     def _apply(self, ev: Any) -> None:
         key_str = ev.kv.key.decode()
         key = parse_key(key_str)
+        if ev.type != ev.DELETE and ev.kv.version == 1:
+            self._key_count += 1  # a key created (version 1), not an update of an existing one
         if key is None:
+            if ev.type == ev.DELETE:
+                self._key_count -= 1
             return
         rid = (key.workspace, key.group, key.resource)
         bucket = self._objects.setdefault(rid, {})
         revision = int(ev.kv.mod_revision)
         prev = decode(ev.prev_kv.value, ev.prev_kv.mod_revision) if ev.HasField("prev_kv") else None
         if ev.type == ev.DELETE:
+            self._key_count -= 1
             bucket.pop(key_str, None)
             if prev is None:
                 return
