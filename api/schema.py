@@ -18,6 +18,7 @@ since those belong to the field (`DeploymentSpec.strategy` is retainKeys, the De
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable
@@ -249,12 +250,17 @@ def definition_name(group: str, version: str, kind: str) -> str:
     return f"{_package(group, version)}.{kind}"
 
 
+@functools.cache
 def schema_for(group: str, version: str, kind: str) -> Schema | None:
-    """The type tree of a kind the official client knows, or None (`("apps", "v1", "Deployment")`)."""
+    """The type tree of a kind the official client knows, or None (`("apps", "v1", "Deployment")`).
+
+    Cached: every write looks its kind up, and finding the client's model class is an import-machinery walk.
+    """
     cls = _model_class(group, version, kind)
     return _type_node(cls, _package(group, version)) if cls is not None else None
 
 
+@functools.cache
 def resolve_schema(group: str, version: str, kind: str) -> Schema:
     """`schema_for`, falling back to `permissive_schema` for kinds the client does not know."""
     return schema_for(group, version, kind) or permissive_schema(group, version, kind)

@@ -150,7 +150,8 @@ class Store:
         self, ws: str, rt: ResourceType, namespace: str, body: Object, *, dry_run: bool = False,
         track: Tracker | None = None,
     ) -> Object:
-        obj = copy.deepcopy(body)
+        """Create `body` (which the store takes over and may change: pass a copy if you keep it)."""
+        obj = body
         meta = obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
@@ -173,8 +174,7 @@ class Store:
             meta["creationTimestamp"] = now_rfc3339()
             for transient in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
                 meta.pop(transient, None)
-            strategy.prepare_for_create(obj)
-            strategy.default(obj)
+            strategy.prepare_for_create(obj)  # defaults first, then resets what clients may not set
             causes = self._allocate(ws, rt, obj)
             if causes:
                 raise errors.invalid(rt.kind, meta.get("name", ""), rt.group, causes)
@@ -307,8 +307,7 @@ class Store:
         else:
             strategy = strategy_for(rt.group, rt.kind)
         _check_decodable(strategy, rt, obj)
-        strategy.prepare_for_update(obj, current)
-        strategy.default(obj)
+        strategy.prepare_for_update(obj, current)  # defaults first, then keeps what this write may not change
         if track is not None:
             obj = track(current, obj)
         causes = strategy.validate(obj) + strategy.validate_update(obj, current)
