@@ -30,7 +30,12 @@ def main(verbose: bool) -> None:
 @click.option("--etcd-servers", default="", help="Comma-separated etcd URLs; without it an embedded etcd starts.")
 @click.option("--watch-cache-size", type=click.IntRange(1), default=10_000, show_default=True,
               help="Events of history kept for watches to resume from; older resourceVersions get 410 Expired.")
-def server(data_dir: Path, port: int, bind_address: str, etcd_servers: str, watch_cache_size: int) -> None:
+@click.option("--etcd-compaction-interval", type=click.FloatRange(0), default=300.0, show_default=True,
+              help="Seconds between compactions of etcd's history (0: never compact).")
+def server(
+    data_dir: Path, port: int, bind_address: str, etcd_servers: str, watch_cache_size: int,
+    etcd_compaction_interval: float,
+) -> None:
     """Run the API server (and an embedded etcd unless --etcd-servers is given)."""
     config = ServerConfig(
         data_dir=data_dir,
@@ -38,6 +43,7 @@ def server(data_dir: Path, port: int, bind_address: str, etcd_servers: str, watc
         bind_address=bind_address,
         etcd_servers=tuple(s for s in etcd_servers.split(",") if s.strip()),
         watch_cache_size=watch_cache_size,
+        compaction_interval=etcd_compaction_interval,
     )
     try:
         asyncio.run(run_until_signalled(config))

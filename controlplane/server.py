@@ -28,6 +28,7 @@ from controlplane.apiserver.app import create_app
 from controlplane.apiserver.discovery import version_info
 from controlplane.controllers import start_controllers
 from controlplane.etcd_embedded import EmbeddedEtcd
+from controlplane.storage.compactor import run_compactor
 from controlplane.storage.etcd import EtcdStorage
 from controlplane.storage.watchcache import WatchCache
 from controlplane.store import Store
@@ -47,6 +48,7 @@ class ServerConfig:
     etcd_servers: tuple[str, ...] = ()
     run_controllers: bool = True
     watch_cache_size: int = 10_000
+    compaction_interval: float = 300.0
 
 
 @dataclass
@@ -107,6 +109,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
     cache: WatchCache | None = None
     runner: web.AppRunner | None = None
     controllers = None
+    compactor: asyncio.Task[None] | None = None
     try:
         endpoints = list(config.etcd_servers)
         if not endpoints:
@@ -123,6 +126,8 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
                 f"cannot read from etcd at {', '.join(endpoints)} ({exc or 'timed out'}); check --etcd-servers"
             ) from None
         store = Store(storage, cache)
+        if config.compaction_interval > 0:
+            compactor = asyncio.create_task(run_compactor(storage, config.compaction_interval), name="compactor")
         if config.run_controllers:
             controllers = await start_controllers(store)
         app = create_app(store, BUILTIN, build_version())
@@ -145,6 +150,10 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
     finally:
         if runner is not None:
             await runner.cleanup()
+        if compactor is not None:
+            compactor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await compactor
         if controllers is not None:
             await controllers.stop()
         if cache is not None:
