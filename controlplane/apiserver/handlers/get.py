@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiohttp import web
-from controlplane.printers import table
 
 from controlplane.apiserver.handlers.context import JSON_CONTENT_TYPE, Context
 from controlplane.apiserver.negotiation import wants_yaml
+from controlplane.printers import table
 
 
 async def get(ctx: Context) -> web.StreamResponse:

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from controlplane.printers import table
 
 from controlplane import errors
 from controlplane.apiserver.handlers.context import Context, dumps
 from controlplane.apiserver.handlers.get import partial_metadata
 from controlplane.apiserver.handlers.list import Filter
+from controlplane.printers import table
 from controlplane.storage.keys import resource_prefix
 from controlplane.storage.watchcache import ADDED, DELETED, MODIFIED, Expired, WatchEvent
 
