@@ -69,7 +69,9 @@ class Registry:
         return groups
 
     def in_group_version(self, group: str, version: str) -> list[ResourceType]:
-        return [r for r in self._resources if r.group == group and r.version == version]
+        """The resources of one group-version in kube-apiserver's discovery order (by name), which is also the
+        order `kubectl get all` prints them in."""
+        return sorted((r for r in self._resources if r.group == group and r.version == version), key=lambda r: r.plural)
 
 
 BUILTIN = Registry(

@@ -397,7 +397,11 @@ def _properties(cls: type, name: str, package: str, docs: dict[str, tuple[str, b
     for attr, type_string in cls.openapi_types.items():
         json_name = cls.attribute_map[attr]
         value = _value_schema(type_string, owner, json_name, package)
-        description = docs.get(attr, ("", False))[0] or _STANDARD_FIELDS.get((json_name, value.type_name), "")
+        description = (
+            docs.get(attr, ("", False))[0]
+            or _STANDARD_FIELDS.get((json_name, value.type_name), "")
+            or _kind_field_description(cls, owner, json_name)
+        )
         node = _field_of(value, description)
         meta = patchmeta.field_meta(name, json_name)
         if meta is not None:
@@ -411,6 +415,17 @@ def _properties(cls: type, name: str, package: str, docs: dict[str, tuple[str, b
             node.list_type = "atomic"
         properties[json_name] = node
     return properties
+
+
+def _kind_field_description(cls: type, kind: str, json_name: str) -> str:
+    """The spec and status of a kind, which the client leaves undescribed, in Kubernetes' standard wording."""
+    if "kind" not in cls.attribute_map.values():
+        return ""
+    if json_name == "spec":
+        return f"Specification of the desired behavior of the {kind}."
+    if json_name == "status":
+        return f"Most recently observed status of the {kind}."
+    return ""
 
 
 def _required(cls: type, docs: dict[str, tuple[str, bool]]) -> tuple[str, ...]:

@@ -127,7 +127,7 @@ class Store:
                     raise
         self._known_workspaces.add(ws)
 
-    async def _check_namespace(self, ws: str, namespace: str) -> None:
+    async def _check_namespace(self, ws: str, namespace: str, rt: ResourceType, name: str) -> None:
         ns_type = _namespace_type()
         found = self.peek(ws, ns_type, "", namespace)
         if found is None:
@@ -140,8 +140,9 @@ class Store:
             raise errors.StatusError(
                 403,
                 "Forbidden",
-                f"unable to create new content in namespace {namespace} because it is being terminated",
-                {"name": namespace, "kind": "namespaces"},
+                f'{rt.group_resource} "{name}" is forbidden: unable to create new content in namespace {namespace} '
+                "because it is being terminated",
+                {"name": name, "kind": rt.plural, **({"group": rt.group} if rt.group else {})},
             )
 
     # ---- create ----------------------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ class Store:
             )
         if rt.namespaced:
             meta["namespace"] = namespace
-            await self._check_namespace(ws, namespace)
+            await self._check_namespace(ws, namespace, rt, meta.get("name") or meta.get("generateName", ""))
         else:
             meta.pop("namespace", None)
         strategy = strategy_for(rt.group, rt.kind)

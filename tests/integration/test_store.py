@@ -204,7 +204,9 @@ async def test_create_in_a_terminating_namespace_is_forbidden(store: Store, ws: 
     error = await status_error(store.create(ws, CONFIGMAPS, "doomed", configmap("a")))
 
     assert (error.code, error.reason) == (403, "Forbidden")
-    assert error.message == "unable to create new content in namespace doomed because it is being terminated"
+    assert error.message == (
+        'configmaps "a" is forbidden: unable to create new content in namespace doomed because it is being terminated'
+    )
 
 
 @pytest.mark.xfail(

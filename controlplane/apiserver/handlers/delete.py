@@ -51,13 +51,14 @@ async def _options(ctx: Context) -> DeleteOptions:
 
 def _success(ctx: Context, obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj.get("metadata", {})
+    details = {"name": meta.get("name", ctx.name), "group": ctx.rt.group, "kind": ctx.rt.plural,
+               "uid": meta.get("uid", "")}
     return {
         "kind": "Status",
         "apiVersion": "v1",
         "metadata": {},
         "status": "Success",
-        "details": {"name": meta.get("name", ctx.name), "group": ctx.rt.group, "kind": ctx.rt.plural,
-                    "uid": meta.get("uid", "")},
+        "details": {k: v for k, v in details.items() if v},
     }
 
 

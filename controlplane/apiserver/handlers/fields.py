@@ -43,7 +43,10 @@ def validate_fields(ctx: Context, obj: Any, raw: bytes | None = None) -> list[st
             problems = unknown_fields(obj, schema)
     prune_unknown(obj, schema)
     if problems and mode == "Strict":
-        raise errors.bad_request("strict decoding error: " + ", ".join(problems))
+        raise errors.bad_request(
+            f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict decoding error: '
+            + ", ".join(problems)
+        )
     return problems
 
 

@@ -110,7 +110,12 @@ async def _stream(
             await response.write(dumps({"type": "ERROR", "object": _expired_status(exc)}) + b"\n")
             return
         kind = _filtered_type(event, flt)
-        if kind:
+        if kind == DELETED and event.type == MODIFIED and event.prev is not None:
+            # Leaving the selection: the client is told about the object as it last matched, at this revision.
+            gone = {**event.prev, "metadata": {**event.prev.get("metadata", {}),
+                                              "resourceVersion": str(event.revision)}}
+            await response.write(encoder.event(kind, gone))
+        elif kind:
             await response.write(encoder.event(kind, event.obj))
 
 
@@ -167,7 +172,9 @@ def _timeout(ctx: Context) -> float:
     raw = ctx.query.get("timeoutSeconds", "")
     if raw:
         try:
-            return max(0.0, float(int(raw)))
+            seconds = int(raw)
         except ValueError:
             raise errors.bad_request(f'invalid timeoutSeconds "{raw}": it must be a whole number of seconds') from None
+        if seconds > 0:  # 0 (or less) means "not set", as in kube-apiserver
+            return float(seconds)
     return _MIN_REQUEST_TIMEOUT_SECONDS * (1 + random.random())
