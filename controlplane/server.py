@@ -28,6 +28,7 @@ from controlplane.apiserver.app import create_app
 from controlplane.apiserver.discovery import version_info
 from controlplane.controllers import start_controllers
 from controlplane.etcd_embedded import EmbeddedEtcd
+from controlplane.leaderelection import lead
 from controlplane.storage.compactor import run_compactor
 from controlplane.storage.etcd import EtcdStorage
 from controlplane.storage.watchcache import WatchCache
@@ -108,7 +109,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
     storage: EtcdStorage | None = None
     cache: WatchCache | None = None
     runner: web.AppRunner | None = None
-    controllers = None
+    controllers: asyncio.Task[None] | None = None
     compactor: asyncio.Task[None] | None = None
     try:
         endpoints = list(config.etcd_servers)
@@ -129,7 +130,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
         if config.compaction_interval > 0:
             compactor = asyncio.create_task(run_compactor(storage, config.compaction_interval), name="compactor")
         if config.run_controllers:
-            controllers = await start_controllers(store)
+            controllers = asyncio.create_task(lead(storage, lambda: start_controllers(store)), name="leader-election")
         app = create_app(store, BUILTIN, build_version())
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -155,7 +156,9 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
             with contextlib.suppress(asyncio.CancelledError):
                 await compactor
         if controllers is not None:
-            await controllers.stop()
+            controllers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await controllers
         if cache is not None:
             await cache.stop()
         if storage is not None:

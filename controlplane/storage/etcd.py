@@ -12,6 +12,7 @@ current aiohttp.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import grpc.aio
@@ -156,6 +157,28 @@ class EtcdStorage:
         kv = self._kv_service
         compare = Compare(result=Compare.EQUAL, target=Compare.MOD, key=key.encode(), mod_revision=expected_revision)
         return await self._guarded(key, compare, kv.txn_op_delete(key))
+
+    # ---- leases (leader election) ---------------------------------------------------------------------------
+
+    async def grant_lease(self, ttl: int) -> int:
+        assert self._client.lease is not None, "EtcdStorage.connect() was not called"
+        resp = await self._client.lease.grant(ttl, timeout=_RPC_TIMEOUT_SECONDS)
+        return int(resp.ID)
+
+    def keep_alive(self, lease_id: int, ttl: int) -> AbstractAsyncContextManager[object]:
+        assert self._client.lease is not None, "EtcdStorage.connect() was not called"
+        return self._client.lease.keep_alive_context(lease_id, ttl=ttl)
+
+    async def revoke_lease(self, lease_id: int) -> None:
+        assert self._client.lease is not None, "EtcdStorage.connect() was not called"
+        await self._client.lease.revoke(lease_id, timeout=_RPC_TIMEOUT_SECONDS)
+
+    async def create_with_lease(self, key: str, value: bytes, lease_id: int) -> bool:
+        """Create `key` bound to a lease (it vanishes when the lease expires); False if it already exists."""
+        kv = self._kv_service
+        resp = await kv.txn([kv.txn_compare_create_revision(key, 0)], [kv.txn_op_put(key, value, lease=lease_id)],
+                            timeout=_RPC_TIMEOUT_SECONDS)
+        return bool(resp.succeeded)
 
     async def delete_prefix(self, prefix: str) -> int:
         resp = await self._kv_service.delete(prefix, range_end=prefix_range_end(prefix), timeout=_RPC_TIMEOUT_SECONDS)
