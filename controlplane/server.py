@@ -145,7 +145,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
             raise
         host = "127.0.0.1" if config.bind_address in ("0.0.0.0", "") else config.bind_address
         url = f"http://{host}:{config.port}"
-        kubeconfig = config.data_dir / "admin.kubeconfig"
+        kubeconfig = config.data_dir.resolve() / "admin.kubeconfig"
         write_kubeconfig(kubeconfig, url)
         yield RunningServer(url, store, kubeconfig)
     finally:
