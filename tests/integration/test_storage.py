@@ -78,7 +78,7 @@ async def open_cache() -> AsyncIterator[Callable[..., Awaitable[WatchCache]]]:
 
     yield open_
     for cache in started:
-        # A watch-cache task that died of an etcd3aio error re-raises it from stop() (see the xfail test on relists).
+        # A test may leave etcd unreachable for the cache; stopping must not fail on that.
         with contextlib.suppress(EtcdConnectionError):
             await cache.stop()
 
@@ -88,7 +88,7 @@ async def until_streaming(cache: WatchCache, storage: EtcdStorage) -> None:
 
     A watch that starts at a past revision is "unsynced" in etcd until etcd's sync loop (every 100ms) catches it
     up, and during that window etcd 3.5.1 answers progress requests with a revision the watch has not delivered
-    (see the xfail test on reconnects). Tests about steady-state behaviour start once a marker event arrived.
+    (see the reconnect test). Tests about steady-state behaviour start once a marker event arrived.
     """
     marker_ws = new_workspace()
     marker = object_key(marker_ws, "", "events", "default", "stream-ready")

@@ -35,7 +35,7 @@ async def _options(ctx: Context) -> DeleteOptions:
         policy = "Orphan"
     if policy and policy not in _POLICIES:
         raise errors.invalid(
-            "DeleteOptions", "", "",
+            "DeleteOptions", "", "meta.k8s.io",
             [errors.Cause("propagationPolicy", f'Unsupported value: "{policy}": supported values: '
                           '"Foreground", "Background", "Orphan"', "FieldValueNotSupported")],
         )

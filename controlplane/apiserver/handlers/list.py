@@ -56,14 +56,36 @@ def decode_continue(token: str, prefix: str) -> tuple[int, str]:
     return revision, prefix + start
 
 
+def _list_options(ctx: Context) -> tuple[str, str]:
+    """resourceVersion and resourceVersionMatch, validated as kube-apiserver validates ListOptions."""
+    rv, match = ctx.query.get("resourceVersion", ""), ctx.query.get("resourceVersionMatch", "")
+    cause: errors.Cause | None = None
+    if match not in ("", "Exact", "NotOlderThan"):
+        cause = errors.Cause("resourceVersionMatch", f'Unsupported value: "{match}": supported values: "Exact", '
+                             '"NotOlderThan", ""', "FieldValueNotSupported")
+    elif match and not rv:
+        cause = errors.Cause("resourceVersionMatch", "Forbidden: resourceVersionMatch is forbidden unless "
+                             "resourceVersion is provided", "FieldValueForbidden")
+    elif match == "Exact" and rv == "0":
+        cause = errors.Cause("resourceVersionMatch", 'Forbidden: resourceVersionMatch "exact" is forbidden for '
+                             'resourceVersion "0"', "FieldValueForbidden")
+    if cause is not None:
+        raise errors.invalid("ListOptions", "", "meta.k8s.io", [cause])
+    return rv, match
+
+
 async def list_(ctx: Context) -> web.StreamResponse:
     flt = Filter(ctx)
     limit = _int_param(ctx, "limit")
     token = ctx.query.get("continue", "")
-    if limit or token:
+    rv, match = _list_options(ctx)
+    if match == "Exact":
+        # A list as it was at that revision: only etcd has the past.
+        await _wait_for(ctx, rv)
+        items, meta = await _list_from_etcd(ctx, flt, limit, token, at=_revision(rv))
+    elif limit or token:
         items, meta = await _list_from_etcd(ctx, flt, limit, token)
     else:
-        rv = ctx.query.get("resourceVersion", "")
         if rv not in ("", "0"):
             await _wait_for(ctx, rv)
         cached = await ctx.store.list_cached(ctx.ws, ctx.rt, ctx.namespace, fresh=rv == "")
@@ -98,10 +120,10 @@ def _fast_json_list(ctx: Context, items: list[bytes], revision: int) -> web.Resp
 
 
 async def _list_from_etcd(
-    ctx: Context, flt: Filter, limit: int, token: str
+    ctx: Context, flt: Filter, limit: int, token: str, *, at: int = 0
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     prefix = resource_prefix(ctx.ws, ctx.rt.group, ctx.rt.plural, ctx.namespace)
-    revision, start = decode_continue(token, prefix) if token else (0, "")
+    revision, start = decode_continue(token, prefix) if token else (at, "")
     items: list[dict[str, Any]] = []
     next_start = ""
     for _ in range(_MAX_PAGE_READS):
@@ -111,9 +133,14 @@ async def _list_from_etcd(
                 ctx.ws, ctx.rt, ctx.namespace, start=start, limit=want, revision=revision
             )
         except Compacted:
+            if token:
+                raise errors.gone(
+                    "The provided continue parameter is too old to display a consistent list result. You can start "
+                    "a new list without the continue parameter."
+                ) from None
             raise errors.gone(
-                "The provided continue parameter is too old to display a consistent list result. You can start a "
-                "new list without the continue parameter."
+                f"The resourceVersion for the provided list is too old ({revision}); list without resourceVersion "
+                "to get the current state"
             ) from None
         items.extend(o for o in page if flt.matches(o))
         if not next_start or (limit and len(items) >= limit):
@@ -125,13 +152,17 @@ async def _list_from_etcd(
     return items, meta
 
 
-async def _wait_for(ctx: Context, rv: str) -> None:
+def _revision(rv: str) -> int:
     try:
-        revision = int(rv)
+        return int(rv)
     except ValueError:
         raise errors.bad_request(
             f'invalid resourceVersion "{rv}": it must be a resourceVersion the server returned'
         ) from None
+
+
+async def _wait_for(ctx: Context, rv: str) -> None:
+    revision = _revision(rv)
     if not await ctx.store.cache.wait_for_revision(revision, timeout=3.0):
         raise errors.StatusError(
             504, "Timeout", f"Too large resource version: {revision}, current: {ctx.store.cache.revision}",
