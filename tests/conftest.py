@@ -64,8 +64,8 @@ class ApiServer:
 
 def start_apiserver(data_dir: Path, etcd_url: str) -> ApiServer:
     port = free_port()
-    log = (data_dir / "server.log").open("wb")
     data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "controlplane.cli", "server", "--data-dir", str(data_dir), "--port", str(port),
          "--etcd-servers", etcd_url],
