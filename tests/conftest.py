@@ -62,13 +62,14 @@ class ApiServer:
         return path
 
 
-def start_apiserver(data_dir: Path, etcd_url: str) -> ApiServer:
+def start_apiserver(data_dir: Path, etcd_url: str, *extra_args: str) -> ApiServer:
+    """A `canopy server` subprocess on a free port, with extra flags if given (e.g. --watch-cache-size=5)."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "controlplane.cli", "server", "--data-dir", str(data_dir), "--port", str(port),
-         "--etcd-servers", etcd_url],
+         "--etcd-servers", etcd_url, *extra_args],
         stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -83,6 +84,7 @@ def start_apiserver(data_dir: Path, etcd_url: str) -> ApiServer:
         except OSError:
             time.sleep(0.1)
     process.kill()
+    process.wait()
     raise RuntimeError(f"canopy server did not become ready: {(data_dir / 'server.log').read_text()}")
 
 

@@ -6,19 +6,16 @@ import json
 import queue
 import re
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
-from controlplane.etcd_embedded import free_port
 from tests.conftest import KUBECTL, ApiServer, Kubectl
 
 T = TypeVar("T")
@@ -251,27 +248,3 @@ def create_namespace(kubectl: Kubectl, name: str) -> None:
 
 # ---- extra servers ----------------------------------------------------------------------------------------------
 
-def start_apiserver_with(data_dir: Path, etcd_url: str, *extra_args: str) -> ApiServer:
-    """Like conftest's `start_apiserver`, with extra `canopy server` flags (e.g. --watch-cache-size=5)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "controlplane.cli", "server", "--data-dir", str(data_dir), "--port", str(port),
-         "--etcd-servers", etcd_url, *extra_args],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"canopy server exited: {(data_dir / 'server.log').read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=1) as resp:
-                if resp.status == 200 and (data_dir / "admin.kubeconfig").exists():
-                    return ApiServer(url, data_dir, process)
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    process.wait()
-    raise RuntimeError(f"canopy server did not become ready: {(data_dir / 'server.log').read_text()}")

@@ -10,8 +10,8 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from tests.conftest import ApiServer, Etcd, Kubectl, new_workspace_name, stop_apiserver
-from tests.integration.support import http, start_apiserver_with, workspace_url
+from tests.conftest import ApiServer, Etcd, Kubectl, new_workspace_name, start_apiserver, stop_apiserver
+from tests.integration.support import http, workspace_url
 
 NS = "default"
 
@@ -267,7 +267,7 @@ def test_delete_with_stale_resource_version_precondition_is_409(core: client.Cor
 
 @pytest.fixture(scope="module")
 def small_history_server(etcd: Etcd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    server = start_apiserver_with(tmp_path_factory.mktemp("small-history"), etcd.url, "--watch-cache-size=5")
+    server = start_apiserver(tmp_path_factory.mktemp("small-history"), etcd.url, "--watch-cache-size=5")
     try:
         yield server
     finally:
