@@ -21,7 +21,7 @@ from typing import Any
 from api.registry import BUILTIN, ResourceType
 from controlplane import allocators, errors
 from controlplane.registry import status_strategy_for, strategy_for
-from controlplane.storage.etcd import EtcdStorage, KeyValue, PreconditionFailed
+from controlplane.storage.etcd import EtcdStorage, GuardChanged, KeyValue, PreconditionFailed
 from controlplane.storage.keys import object_key, resource_prefix
 from controlplane.storage.watchcache import CachedObject, WatchCache, decode
 
@@ -127,16 +127,27 @@ class Store:
                     raise
         self._known_workspaces.add(ws)
 
-    async def _check_namespace(self, ws: str, namespace: str, rt: ResourceType, name: str) -> None:
+    async def _check_namespace(
+        self, ws: str, namespace: str, rt: ResourceType, name: str, *, live: bool = False
+    ) -> tuple[str, int]:
+        """The namespace a new object goes into must exist and not be terminating; returns its key and revision,
+        which guard the create. `live` reads it from etcd (when the cached view turned out stale)."""
         ns_type = _namespace_type()
-        found = self.peek(ws, ns_type, "", namespace)
-        if found is None:
-            # The cache may not have seen a namespace created through another server yet: look again, freshly.
-            await self.cache.wait_fresh()
-            found = self.peek(ws, ns_type, "", namespace)
+        key = object_key(ws, "", "namespaces", "", namespace)
+        found: tuple[Object, int] | None = None
+        if live:
+            kv = await self.storage.get(key)
+            found = (decode(kv.value, kv.mod_revision), kv.mod_revision) if kv else None
+        else:
+            cached = self.peek(ws, ns_type, "", namespace)
+            if cached is None:
+                # The cache may not have seen a namespace created through another server yet: look again, freshly.
+                await self.cache.wait_fresh()
+                cached = self.peek(ws, ns_type, "", namespace)
+            found = (cached.obj, cached.revision) if cached else None
         if found is None:
             raise errors.not_found("namespaces", namespace)
-        if found.obj["metadata"].get("deletionTimestamp"):
+        if found[0]["metadata"].get("deletionTimestamp"):
             raise errors.StatusError(
                 403,
                 "Forbidden",
@@ -144,6 +155,7 @@ class Store:
                 "because it is being terminated",
                 {"name": name, "kind": rt.plural, **({"group": rt.group} if rt.group else {})},
             )
+        return key, found[1]
 
     # ---- create ----------------------------------------------------------------------------------------------
 
@@ -160,9 +172,10 @@ class Store:
             raise errors.bad_request(
                 "resourceVersion should not be set on objects to be created; remove metadata.resourceVersion"
             )
+        guard: tuple[str, int] | None = None
         if rt.namespaced:
             meta["namespace"] = namespace
-            await self._check_namespace(ws, namespace, rt, meta.get("name") or meta.get("generateName", ""))
+            guard = await self._check_namespace(ws, namespace, rt, meta.get("name") or meta.get("generateName", ""))
         else:
             meta.pop("namespace", None)
         strategy = strategy_for(rt.group, rt.kind)
@@ -189,13 +202,17 @@ class Store:
                 return obj
             key = object_key(ws, rt.group, rt.plural, namespace if rt.namespaced else "", meta["name"])
             try:
-                revision = await self.storage.create(key, encode(obj))
+                revision = await self.storage.create(key, encode(obj), guard=guard)
+            except GuardChanged:
+                # The namespace changed since it was checked (perhaps it is being deleted): check it in etcd.
+                guard = await self._check_namespace(ws, namespace, rt, meta["name"], live=True)
+                continue
             except PreconditionFailed:
                 if generated and attempt < 7:
                     continue
                 raise errors.already_exists(rt.plural, meta["name"], rt.group) from None
             return with_revision(obj, revision)
-        raise AssertionError("unreachable")
+        raise errors.conflict(rt.plural, meta.get("name", ""), rt.group, "its namespace kept changing; try again")
 
     def _allocate(self, ws: str, rt: ResourceType, obj: Object) -> list[errors.Cause]:
         """Resources that hold a share of the workspace's network get it at creation (Services: IP, ports)."""

@@ -40,6 +40,10 @@ class PreconditionFailed(Exception):
         self.current = current
 
 
+class GuardChanged(Exception):
+    """A create's guard key (the namespace it goes into) is no longer at the revision the caller checked."""
+
+
 class Compacted(Exception):
     """The revision asked for has been compacted away by etcd."""
 
@@ -51,6 +55,10 @@ def _kv(raw: object) -> KeyValue:
         raw.mod_revision,  # type: ignore[attr-defined]
         raw.create_revision,  # type: ignore[attr-defined]
     )
+
+
+def _mod_revision_is(key: str, revision: int) -> Compare:
+    return Compare(result=Compare.EQUAL, target=Compare.MOD, key=key.encode(), mod_revision=revision)
 
 
 def endpoint_from_url(url: str) -> str:
@@ -128,35 +136,40 @@ class EtcdStorage:
             timeout=_RPC_TIMEOUT_SECONDS,
         )
 
-    async def _guarded(self, key: str, compare: Compare, success: RequestOp) -> int:
+    async def _guarded(self, key: str, compare: Compare, success: RequestOp, *extra: Compare) -> int:
         kv = self._kv_service
         resp = await kv.txn(
-            [compare],
+            [compare, *extra],
             [success],
             [kv.txn_op_get(key)],
             timeout=_RPC_TIMEOUT_SECONDS,
         )
         if not resp.succeeded:
             kvs = resp.responses[0].response_range.kvs
+            if extra and not kvs:
+                raise GuardChanged(key)
             raise PreconditionFailed(_kv(kvs[0]) if kvs else None)
         return int(resp.header.revision)
 
-    async def create(self, key: str, value: bytes) -> int:
-        """Store a new key; PreconditionFailed if it exists. Returns the revision of the write."""
+    async def create(self, key: str, value: bytes, *, guard: tuple[str, int] | None = None) -> int:
+        """Store a new key; PreconditionFailed if it exists. Returns the revision of the write.
+
+        `guard` (key, mod_revision): write only if that key is still at that revision, else GuardChanged. Creates
+        in a namespace are guarded by the namespace as the caller saw it, so an object can never be created in
+        a namespace whose deletion began after the check, whatever the caller's cache had seen.
+        """
         kv = self._kv_service
-        return await self._guarded(key, kv.txn_compare_create_revision(key, 0), kv.txn_op_put(key, value))
+        extra = [_mod_revision_is(*guard)] if guard else []
+        return await self._guarded(key, kv.txn_compare_create_revision(key, 0), kv.txn_op_put(key, value), *extra)
 
     async def update(self, key: str, value: bytes, expected_revision: int) -> int:
         """Replace a key last written at `expected_revision`; PreconditionFailed otherwise."""
-        kv = self._kv_service
-        compare = Compare(result=Compare.EQUAL, target=Compare.MOD, key=key.encode(), mod_revision=expected_revision)
-        return await self._guarded(key, compare, kv.txn_op_put(key, value))
+        put = self._kv_service.txn_op_put(key, value)
+        return await self._guarded(key, _mod_revision_is(key, expected_revision), put)
 
     async def delete(self, key: str, expected_revision: int) -> int:
         """Delete a key last written at `expected_revision`; PreconditionFailed otherwise."""
-        kv = self._kv_service
-        compare = Compare(result=Compare.EQUAL, target=Compare.MOD, key=key.encode(), mod_revision=expected_revision)
-        return await self._guarded(key, compare, kv.txn_op_delete(key))
+        return await self._guarded(key, _mod_revision_is(key, expected_revision), self._kv_service.txn_op_delete(key))
 
     # ---- leases (leader election) ---------------------------------------------------------------------------
 

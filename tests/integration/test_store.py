@@ -209,13 +209,6 @@ async def test_create_in_a_terminating_namespace_is_forbidden(store: Store, ws: 
     )
 
 
-@pytest.mark.xfail(
-    reason="Store._check_namespace trusts the watch cache whenever it holds the namespace, so a create through a "
-    "server whose cache has not yet applied the namespace's deletion (another replica, or the same server a moment "
-    "after the delete) lands in the terminating namespace; kube-apiserver's NamespaceLifecycle looks recently "
-    "deleted namespaces up live",
-    strict=True,
-)
 async def test_create_through_a_replica_that_has_not_seen_the_namespace_deletion_is_forbidden(
     store: Store, open_store: Callable[[], Awaitable[Store]], ws: str
 ) -> None:
@@ -231,9 +224,9 @@ async def test_create_through_a_replica_that_has_not_seen_the_namespace_deletion
         await task
     await store.delete(ws, NAMESPACES, "", "doomed", DeleteOptions())
 
-    with contextlib.suppress(errors.StatusError):
-        await replica.create(ws, CONFIGMAPS, "doomed", configmap("sneaked"))
+    error = await status_error(replica.create(ws, CONFIGMAPS, "doomed", configmap("sneaked")))
 
+    assert (error.code, error.reason) == (403, "Forbidden")
     assert await stored(store, ws, CONFIGMAPS, "doomed", "sneaked") is None
 
 
