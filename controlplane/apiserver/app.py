@@ -11,7 +11,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import grpc.aio
 from aiohttp import web
+from etcd3aio.errors import EtcdError
 
 from api.registry import Registry, ResourceType
 from controlplane import errors
@@ -27,6 +29,7 @@ from controlplane.apiserver.handlers.update import update
 from controlplane.apiserver.handlers.watch import watch
 from controlplane.apiserver.negotiation import negotiate
 from controlplane.apiserver.requestinfo import BadWorkspace, RequestInfo, request_info
+from controlplane.storage.watchcache import NotFresh
 from controlplane.store import Store
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,16 @@ async def status_errors(request: web.Request, handler: Callable[[web.Request], A
         ))
     except web.HTTPException:
         raise
+    except NotFresh as exc:
+        return status_response(errors.timeout(
+            f"the server could not catch up with etcd in time ({exc}); retry, and check etcd's health if it persists"
+        ))
+    except (EtcdError, grpc.aio.AioRpcError, TimeoutError) as exc:
+        log.warning("etcd error serving %s %s: %s", request.method, request.path, exc)
+        return status_response(errors.StatusError(
+            503, "ServiceUnavailable", f"etcd did not answer ({exc}); retry shortly, and check etcd's health if it "
+            "persists",
+        ))
     except Exception:
         log.exception("internal error serving %s %s", request.method, request.path)
         return status_response(errors.internal(

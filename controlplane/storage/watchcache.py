@@ -127,14 +127,12 @@ class WatchCache:
         self._revision_probe: asyncio.Future[int] | None = None
         self._key_count = 0  # keys under /registry/ as of self.revision, including ones outside the layout
         self._relist_listeners: list[Callable[[], None]] = []
-        self._ready = asyncio.Event()
 
     # ---- lifecycle -------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self._relist()
         self._task = asyncio.create_task(self._run(), name="watch-cache")
-        self._ready.set()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -199,9 +197,9 @@ class WatchCache:
         """etcd's current revision; concurrent callers share one request issued after they all arrived."""
         if self._revision_probe is not None and not self._revision_probe.done():
             # The in-flight probe may have been sent before this caller's write finished: wait for it, then
-            # take the next one, which is guaranteed to start after this call.
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._revision_probe)
+            # take the next one, which is guaranteed to start after this call. (Its outcome, failure included,
+            # belongs to the callers that started it.)
+            await asyncio.wait({self._revision_probe})
         if self._revision_probe is None or self._revision_probe.done():
             self._revision_probe = asyncio.ensure_future(self._storage.current_revision())
         return await asyncio.shield(self._revision_probe)
