@@ -234,6 +234,7 @@ class Store:
         *,
         subresource: str = "",
         dry_run: bool = False,
+        track: Tracker | None = None,
     ) -> Object:
         """PUT: replace the object with `body`, guarded by body's resourceVersion when it carries one."""
         wanted = str(body.get("metadata", {}).get("resourceVersion") or "")
@@ -244,7 +245,8 @@ class Store:
             return copy.deepcopy(body)
 
         return await self.guaranteed_update(
-            ws, rt, namespace, name, replace, subresource=subresource, dry_run=dry_run, precondition=wanted
+            ws, rt, namespace, name, replace, subresource=subresource, dry_run=dry_run, precondition=wanted,
+            track=track,
         )
 
     async def guaranteed_update(
@@ -295,7 +297,8 @@ class Store:
         meta = obj["metadata"]
         if meta.get("name", name) != name:
             raise errors.bad_request(
-                f'the name of the object ({meta.get("name")}) does not match the name on the URL ({name})'
+                f'the name of the object ({meta.get("name")}) does not match the name on the URL ({name}); '
+                "fix metadata.name or the URL"
             )
         if rt.namespaced and meta.get("namespace", namespace) != namespace:
             raise errors.bad_request(

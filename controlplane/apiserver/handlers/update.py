@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 from aiohttp import web
 
 from controlplane import errors
@@ -22,22 +20,8 @@ async def update(ctx: Context) -> web.StreamResponse:
         return await _update_scale(ctx, decoded)
     body = check_type(ctx, decoded)
     warnings = validate_fields(ctx, body, raw)
-    meta = body.get("metadata")
-    if isinstance(meta, dict) and meta.get("name") not in (None, ctx.name):
-        raise errors.bad_request(
-            f'the name of the object ({meta.get("name")}) does not match the name on the URL ({ctx.name}); '
-            "fix metadata.name or the URL"
-        )
-    wanted = str((meta or {}).get("resourceVersion") or "") if isinstance(meta, dict) else ""
-
-    def replace(current: dict) -> dict:
-        if wanted and wanted != current["metadata"].get("resourceVersion"):
-            raise errors.stale_conflict(ctx.rt.plural, ctx.name, ctx.rt.group)
-        return copy.deepcopy(body)
-
-    updated = await ctx.store.guaranteed_update(
-        ctx.ws, ctx.rt, ctx.namespace, ctx.name, replace, subresource=sub, dry_run=ctx.dry_run, precondition=wanted,
-        track=tracker(ctx, sub),
+    updated = await ctx.store.update(
+        ctx.ws, ctx.rt, ctx.namespace, ctx.name, body, subresource=sub, dry_run=ctx.dry_run, track=tracker(ctx, sub)
     )
     return ctx.respond(updated, 200, warning_headers(warnings))
 
