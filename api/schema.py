@@ -18,7 +18,6 @@ since those belong to the field (`DeploymentSpec.strategy` is retainKeys, the De
 
 from __future__ import annotations
 
-import functools
 import inspect
 import re
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from typing import Any
 from kubernetes.client import models
 
 from api import patchmeta
+from api.types import Model, OwnType, own_type
 
 Resolver = Callable[[], "Schema"]
 
@@ -250,17 +250,21 @@ def definition_name(group: str, version: str, kind: str) -> str:
     return f"{_package(group, version)}.{kind}"
 
 
-@functools.cache
+@cache
 def schema_for(group: str, version: str, kind: str) -> Schema | None:
-    """The type tree of a kind the official client knows, or None (`("apps", "v1", "Deployment")`).
+    """The type tree of a kind the official client knows, or one of Canopy's own types, or None
+    (`("apps", "v1", "Deployment")`).
 
     Cached: every write looks its kind up, and finding the client's model class is an import-machinery walk.
     """
+    own = own_type(group, kind)
+    if own is not None and own.resource.version == version:
+        return own_type_schema(own)
     cls = _model_class(group, version, kind)
     return _type_node(cls, _package(group, version)) if cls is not None else None
 
 
-@functools.cache
+@cache
 def resolve_schema(group: str, version: str, kind: str) -> Schema:
     """`schema_for`, falling back to `permissive_schema` for kinds the client does not know."""
     return schema_for(group, version, kind) or permissive_schema(group, version, kind)
@@ -564,3 +568,75 @@ def _getter_description(cls: type, attr: str) -> str:
         if line and not line.startswith((":return:", ":rtype:"))
     ]
     return " ".join(kept)
+
+
+# ---- Canopy's own types (pydantic models, api/types) -------------------------------------------------------
+
+_SCALARS = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
+
+
+def own_type_schema(own: OwnType) -> Schema:
+    rt = own.resource
+    base = resolve_schema("meta.k8s.io", "v1", "ObjectMeta")
+    properties: dict[str, Schema] = {
+        "apiVersion": Schema("string", description="The versioned schema of this object: " + rt.api_version + "."),
+        "kind": Schema("string", description="The kind of this object: " + rt.kind + "."),
+        "metadata": base,
+    }
+    for name, model in (("spec", own.spec), ("status", own.status)):
+        if model is not None:
+            properties[name] = model_schema(model, rt.group, rt.version)
+    root = Schema(
+        "object",
+        type_name=definition_name(rt.group, rt.version, rt.kind),
+        description=(own.spec.__doc__ or "").strip() if own.spec else "",
+        properties_factory=lambda: properties,
+    )
+    _nodes.setdefault(root.type_name, root)
+    return root
+
+
+def model_schema(model: type[Model], group: str, version: str) -> Schema:
+    document = model.model_json_schema(by_alias=True)
+    definitions: dict[str, Any] = document.get("$defs", {})
+    nodes: dict[str, Schema] = {}
+
+    def node(spec: dict[str, Any]) -> Schema:
+        if "$ref" in spec:
+            name = spec["$ref"].rsplit("/", 1)[-1]
+            if name not in nodes:
+                nodes[name] = _object(definitions[name], name)
+            return nodes[name]
+        if "anyOf" in spec:  # Optional[X]: the non-null branch
+            branches = [s for s in spec["anyOf"] if s.get("type") != "null"]
+            return node({**branches[0], "description": spec.get("description", "")}) if branches else Schema("any")
+        kind = spec.get("type")
+        if kind == "object" and "properties" in spec:
+            return _object(spec, spec.get("title", ""))
+        if kind == "object":
+            values = spec.get("additionalProperties")
+            if isinstance(values, dict):
+                return Schema("map", description=spec.get("description", ""), values_factory=lambda: node(values))
+            return Schema("any", description=spec.get("description", ""), preserve_unknown=True)
+        if kind == "array":
+            items = spec.get("items", {})
+            return Schema("array", description=spec.get("description", ""), list_type="atomic",
+                          items_factory=lambda: node(items))
+        return Schema(_SCALARS.get(kind or "", "any"), description=spec.get("description", ""),
+                      enum=tuple(spec.get("enum", ())))
+
+    def _object(spec: dict[str, Any], name: str) -> Schema:
+        props = spec.get("properties", {})
+        built = Schema(
+            "object",
+            type_name=definition_name(group, version, name) if name else "",
+            description=spec.get("description", ""),
+            required=tuple(spec.get("required", ())),
+            properties_factory=lambda: {key: node(value) for key, value in props.items()},
+        )
+        if built.type_name:
+            _nodes.setdefault(built.type_name, built)  # so `definition()` (OpenAPI, explain) finds it by name
+        return built
+
+    root = document if "$ref" not in document else definitions[document["$ref"].rsplit("/", 1)[-1]]
+    return _object(root, model.__name__)

@@ -17,12 +17,14 @@ Pure functions only: the caller supplies `now`, so output is deterministic and t
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.registry import ResourceType
+from api.types import OwnType, own_type
 from controlplane.errors import StatusError, bad_request
 from controlplane.selectors import format_labels, from_label_selector_object, go_quote
 
@@ -689,7 +691,36 @@ _INCLUDE_OBJECT = ("Metadata", "Object", "None", "")
 
 
 def printer_for(rt: ResourceType) -> Printer:
-    return PRINTERS.get((rt.group, rt.kind), DEFAULT_PRINTER)
+    known = PRINTERS.get((rt.group, rt.kind))
+    if known is not None:
+        return known
+    own = own_type(rt.group, rt.kind)
+    if own is not None and own.columns:
+        return _own_type_printer(own)
+    return DEFAULT_PRINTER
+
+
+def _own_type_printer(own: OwnType) -> Printer:
+    """Canopy's own types: Name, the type's declared columns, Age (as CRDs' additionalPrinterColumns print)."""
+    columns = tuple(Column(c.name, c.type, c.description, c.priority) for c in own.columns)
+
+    def cells(obj: Obj, now: datetime) -> list[Cell]:
+        meta = _dict(obj.get("metadata"))
+        values = [_cell(own.field_value(dict(obj), column.path)) for column in own.columns]
+        return [meta.get("name", ""), *values, age(meta.get("creationTimestamp"), now)]
+
+    return Printer((_name_column(), *columns, _AGE), cells)
+
+
+def _cell(value: Any) -> Cell:
+    """A declared column's value: strings and integers as they are, booleans as Go prints them, absent as null."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return value
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _row_object(rt: ResourceType, obj: Obj, include_object: str) -> dict[str, Any] | None:

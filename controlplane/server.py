@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
-from api.registry import BUILTIN
+from api.types import SERVED
 from controlplane.apiserver.app import create_app
 from controlplane.apiserver.discovery import version_info
 from controlplane.controllers import start_controllers
@@ -131,7 +131,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
             compactor = asyncio.create_task(run_compactor(storage, config.compaction_interval), name="compactor")
         if config.run_controllers:
             controllers = asyncio.create_task(lead(storage, lambda: start_controllers(store)), name="leader-election")
-        app = create_app(store, BUILTIN, build_version())
+        app = create_app(store, SERVED, build_version())
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, config.bind_address, config.port)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from api.registry import BUILTIN, Registry, ResourceType
+from api.registry import Registry, ResourceType
+from api.types import SERVED
 from controlplane import errors
 from controlplane.controllers.workqueue import WorkQueue
 from controlplane.storage.keys import ObjectKey
@@ -27,7 +28,7 @@ Uid = tuple[str, str]  # (workspace, uid)
 
 
 class GarbageCollector:
-    def __init__(self, store: Store, registry: Registry = BUILTIN) -> None:
+    def __init__(self, store: Store, registry: Registry = SERVED) -> None:
         self.store = store
         self.registry = registry
         self._types = {(rt.group, rt.plural): rt for rt in registry}

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from api.registry import BUILTIN, Registry
+from api.registry import Registry
+from api.types import SERVED
 from controlplane import errors
 from controlplane.controllers.workqueue import WorkQueue
 from controlplane.storage.keys import resource_prefix
@@ -24,7 +25,7 @@ Item = tuple[str, str]  # (workspace, namespace)
 
 
 class NamespaceController:
-    def __init__(self, store: Store, registry: Registry = BUILTIN) -> None:
+    def __init__(self, store: Store, registry: Registry = SERVED) -> None:
         self.store = store
         self.registry = registry
         self.namespaces = registry.lookup("", "v1", "namespaces")

@@ -9,11 +9,13 @@ subresource is assumed. See `controlplane.registry.base` for the interface and t
 
 from __future__ import annotations
 
+from api.types import own_type
 from controlplane.registry.base import GenericStatusStrategy, GenericStrategy, StatusStrategy, Strategy
 from controlplane.registry.configmap import ConfigMapStrategy
 from controlplane.registry.deployment import DeploymentStatusStrategy, DeploymentStrategy
 from controlplane.registry.event import EventStrategy
 from controlplane.registry.namespace import NamespaceStatusStrategy, NamespaceStrategy
+from controlplane.registry.owntype import OwnTypeStatusStrategy, OwnTypeStrategy
 from controlplane.registry.pod import PodStatusStrategy, PodStrategy
 from controlplane.registry.replicaset import ReplicaSetStatusStrategy, ReplicaSetStrategy
 from controlplane.registry.secret import SecretStrategy
@@ -54,6 +56,9 @@ def strategy_for(group: str, kind: str, *, namespaced: bool | None = None, has_s
     known = _STRATEGIES.get((group, kind))
     if known is not None:
         return known
+    own = own_type(group, kind)
+    if own is not None:
+        return OwnTypeStrategy(own)
     return GenericStrategy(group, kind, namespaced=namespaced, has_status=has_status)
 
 
@@ -64,4 +69,7 @@ def status_strategy_for(group: str, kind: str, *, namespaced: bool | None = None
         return known
     if (group, kind) in _STRATEGIES:
         return StatusStrategy(_STRATEGIES[(group, kind)])
+    own = own_type(group, kind)
+    if own is not None:
+        return OwnTypeStatusStrategy(own)
     return GenericStatusStrategy(GenericStrategy(group, kind, namespaced=namespaced))
