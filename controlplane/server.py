@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import gc
 import logging
 import os
 import signal
@@ -147,6 +148,12 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
         url = f"http://{host}:{config.port}"
         kubeconfig = config.data_dir.resolve() / "admin.kubeconfig"
         write_kubeconfig(kubeconfig, url)
+        # Everything loaded so far (the primed cache, imported modules) lives for the whole process: keep it out of
+        # the cyclic garbage collector's passes, and run young-generation passes less often (each request makes
+        # thousands of short-lived dicts, few of them cyclic). Measured: creates/s +15%, create p99 from ~100 ms to
+        # ~35 ms (docs/performance.md).
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
         yield RunningServer(url, store, kubeconfig)
     finally:
         if runner is not None:
