@@ -6,8 +6,8 @@ revision the caller read. A failed guard returns the object as it now is, so cal
 truth or retry against it.
 
 The client is etcd3aio (grpc.aio). The design card named etcd3-py; it was replaced after measurement (see the
-README's dependency table and docs/performance.md): about 10x the write throughput, and a watch that works with
-current aiohttp.
+README's dependency table and docs/performance.md): some 370 puts/s for etcd3-py's async client against about
+9,700 guarded puts/s for etcd3aio on the same machine, and a watch that works with current aiohttp.
 """
 
 from __future__ import annotations
