@@ -142,11 +142,10 @@ class CuttableProxy:
     @staticmethod
     async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         try:
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        except OSError:
-            pass
+            with contextlib.suppress(OSError):  # the proxy was cut: this direction simply ends
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
         finally:
             sink.transport.abort()
 

@@ -197,7 +197,6 @@ LIVE = {
 }
 
 
-@pytest.mark.skipif(not Path(KUBECTL).exists(), reason="kubectl is not installed")
 @pytest.mark.parametrize("name", sorted(LIVE))
 def test_a_body_kubectl_sends_now_decodes_to_what_kubectl_prints(name: str, tmp_path: Path) -> None:
     with Recorder() as server:
