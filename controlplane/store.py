@@ -15,7 +15,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.registry import BUILTIN, ResourceType
@@ -36,8 +36,12 @@ _GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # kube's: no vowels, no
 _MAX_CONFLICT_RETRIES = 16
 
 
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def now_rfc3339() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(datetime.now(UTC))
 
 
 def encode(obj: Object) -> bytes:
@@ -59,6 +63,7 @@ class DeleteOptions:
     precondition_uid: str = ""
     precondition_resource_version: str = ""
     dry_run: bool = False
+    grace_period_seconds: int | None = None  # None: the object's own (a pod's terminationGracePeriodSeconds)
 
 
 class Store:
@@ -383,7 +388,8 @@ class Store:
                 finalizers = finalizers or []
                 if current.get("spec", {}).get("finalizers"):
                     return await self._mark_deleting(key, kv, current, finalizers, options, terminating=True), False
-            if not finalizers:
+            grace = strategy_for(rt.group, rt.kind).graceful_delete_seconds(current, options.grace_period_seconds)
+            if not finalizers and not grace:
                 if options.dry_run:
                     return current, True
                 try:
@@ -396,7 +402,10 @@ class Store:
             if options.dry_run:
                 return current, False
             try:
-                return await self._mark_deleting(key, kv, current, finalizers, options, terminating=False), False
+                marked = await self._mark_deleting(
+                    key, kv, current, finalizers, options, terminating=False, grace=grace
+                )
+                return marked, False
             except PreconditionFailed as exc:
                 if exc.current is None:
                     raise errors.not_found(rt.plural, name, rt.group) from None
@@ -405,15 +414,20 @@ class Store:
 
     async def _mark_deleting(
         self, key: str, kv: KeyValue, current: Object, finalizers: list[str], options: DeleteOptions,
-        *, terminating: bool,
+        *, terminating: bool, grace: int = 0,
     ) -> Object:
+        """Mark an object as being deleted: it goes when its finalizers are gone and its grace period is over
+        (a later delete may shorten the grace period, never lengthen it)."""
         meta = current["metadata"]
-        if meta.get("deletionTimestamp") and meta.get("finalizers", []) == finalizers:
+        existing = meta.get("deletionGracePeriodSeconds")
+        shorter = existing is None or grace < existing
+        if meta.get("deletionTimestamp") and meta.get("finalizers", []) == finalizers and not shorter:
             return current  # already being deleted: deleting again changes nothing
         obj = copy.deepcopy(current)
         obj["metadata"]["finalizers"] = finalizers
-        obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
-        obj["metadata"].setdefault("deletionGracePeriodSeconds", 0)
+        if shorter:
+            obj["metadata"]["deletionTimestamp"] = rfc3339(datetime.now(UTC) + timedelta(seconds=grace))
+            obj["metadata"]["deletionGracePeriodSeconds"] = grace
         if not finalizers:
             obj["metadata"].pop("finalizers")
         if terminating:
@@ -450,9 +464,10 @@ def _check_decodable(strategy: Any, rt: ResourceType, obj: Object) -> None:
 
 
 def _finalized(obj: Object) -> bool:
-    """Marked for deletion and nothing left to wait for: the object can leave etcd."""
+    """Marked for deletion and nothing left to wait for (no finalizers, no grace period still running): the object
+    can leave etcd."""
     meta = obj["metadata"]
-    if not meta.get("deletionTimestamp") or meta.get("finalizers"):
+    if not meta.get("deletionTimestamp") or meta.get("finalizers") or meta.get("deletionGracePeriodSeconds"):
         return False
     return not (obj.get("kind") == "Namespace" and obj.get("spec", {}).get("finalizers"))
 

@@ -138,6 +138,10 @@ class Strategy:
         """Why the body would not decode, in the decoder's words; None when it would."""
         return None
 
+    def graceful_delete_seconds(self, obj: Object, requested: int | None) -> int:
+        """How long a deleted object stays (terminating) before it goes: 0 is at once. Most kinds: at once."""
+        return 0
+
 
 class StatusStrategy:
     """Writes through `/status`: only `status` changes; everything in `kept` is restored from the stored object."""

@@ -98,6 +98,18 @@ class PodStrategy(Strategy):
     def default(self, obj: Object) -> None:
         default_pod(obj)
 
+    def graceful_delete_seconds(self, obj: Object, requested: int | None) -> int:
+        """A pod on a node is stopped by its kubelet, which deletes it for good (grace 0) once the containers
+        have exited; until then it is Terminating. A pod that never reached a node, or has finished, goes at once.
+        """
+        spec = as_dict(obj.get("spec"))
+        if not spec.get("nodeName") or as_dict(obj.get("status")).get("phase") in ("Succeeded", "Failed"):
+            return 0
+        if requested is not None:
+            return max(requested, 0)
+        period = spec.get("terminationGracePeriodSeconds")
+        return period if isinstance(period, int) and period >= 0 else 30
+
     def initial_status(self, obj: Object) -> dict[str, Any]:
         spec = as_dict(obj.get("spec"))
         status: dict[str, Any] = {"phase": "Pending", "qosClass": qos_class(spec)}

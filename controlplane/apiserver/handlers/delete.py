@@ -41,11 +41,19 @@ async def _options(ctx: Context) -> DeleteOptions:
         )
     preconditions = body.get("preconditions") or {}
     dry_run = ctx.dry_run or body.get("dryRun") == ["All"]
+    grace = ctx.query.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
+    try:
+        grace_seconds = None if grace is None else int(grace)
+    except (TypeError, ValueError):
+        raise errors.bad_request(
+            f'invalid gracePeriodSeconds "{grace}": it must be a whole number of seconds'
+        ) from None
     return DeleteOptions(
         propagation_policy=policy,
         precondition_uid=str(preconditions.get("uid") or ""),
         precondition_resource_version=str(preconditions.get("resourceVersion") or ""),
         dry_run=dry_run,
+        grace_period_seconds=grace_seconds,
     )
 
 
@@ -66,7 +74,10 @@ async def delete(ctx: Context) -> web.StreamResponse:
     options = await _options(ctx)
     obj, deleted = await ctx.store.delete(ctx.ws, ctx.rt, ctx.namespace, ctx.name, options)
     if not deleted:
-        return ctx.respond(obj, 202)
+        # Still there (finalizers, a grace period, a namespace emptying itself): 200 with the object, as
+        # kube-apiserver answers; 202 only to a client that asked for cascading with orphanDependents=false.
+        orphan = ctx.query.get("orphanDependents")
+        return ctx.respond(obj, 202 if orphan == "false" else 200)
     if ctx.rt.kind in ("Pod", "Namespace"):
         return ctx.respond(obj, 200)
     return ctx.respond(_success(ctx, obj), 200)
