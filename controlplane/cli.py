@@ -11,6 +11,7 @@ import click
 
 from controlplane.etcd_embedded import EtcdStartError
 from controlplane.server import ServerConfig, ServerError, run_until_signalled
+from controlplane.storage.etcd import EtcdTLS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,9 +33,15 @@ def main(verbose: bool) -> None:
               help="Events of history kept for watches to resume from; older resourceVersions get 410 Expired.")
 @click.option("--etcd-compaction-interval", type=click.FloatRange(0), default=300.0, show_default=True,
               help="Seconds between compactions of etcd's history (0: never compact).")
+@click.option("--etcd-cafile", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="CA bundle to verify etcd's serving certificate (turns TLS to etcd on).")
+@click.option("--etcd-certfile", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Client certificate for etcd (with --etcd-keyfile).")
+@click.option("--etcd-keyfile", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Client key for etcd.")
 def server(
     data_dir: Path, port: int, bind_address: str, etcd_servers: str, watch_cache_size: int,
-    etcd_compaction_interval: float,
+    etcd_compaction_interval: float, etcd_cafile: str | None, etcd_certfile: str | None, etcd_keyfile: str | None,
 ) -> None:
     """Run the API server (and an embedded etcd unless --etcd-servers is given)."""
     config = ServerConfig(
@@ -44,7 +51,10 @@ def server(
         etcd_servers=tuple(s for s in etcd_servers.split(",") if s.strip()),
         watch_cache_size=watch_cache_size,
         compaction_interval=etcd_compaction_interval,
+        etcd_tls=EtcdTLS.from_files(etcd_cafile, etcd_certfile or "", etcd_keyfile or "") if etcd_cafile else None,
     )
+    if (etcd_certfile or etcd_keyfile) and not etcd_cafile:
+        raise click.UsageError("--etcd-certfile and --etcd-keyfile need --etcd-cafile (the CA that signed etcd's cert)")
     try:
         asyncio.run(run_until_signalled(config))
     except (ServerError, EtcdStartError) as exc:

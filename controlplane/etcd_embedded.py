@@ -43,16 +43,31 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ServerTLS:
+    """Certificate files for an etcd serving TLS and requiring client certificates signed by `ca_file`."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+
+
 @dataclass
 class EmbeddedEtcd:
     data_dir: Path
     client_port: int = 0
     peer_port: int = 0
+    tls: ServerTLS | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    metrics_port: int = field(default=0, init=False)
 
     @property
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.client_port}"
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.endpoint}"
 
     @property
     def log_path(self) -> Path:
@@ -62,7 +77,8 @@ class EmbeddedEtcd:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.client_port = self.client_port or free_port()
         self.peer_port = self.peer_port or free_port()
-        client_url = f"http://127.0.0.1:{self.client_port}"
+        self.metrics_port = free_port()
+        client_url = self.url
         peer_url = f"http://127.0.0.1:{self.peer_port}"
         args = [
             str(etcd_binary()),
@@ -78,7 +94,16 @@ class EmbeddedEtcd:
             "--max-request-bytes=4194304",
             "--quota-backend-bytes=8589934592",
             "--log-level=warn",
+            # Plain-HTTP /health on its own port, so that readiness is checked the same way with or without TLS.
+            f"--listen-metrics-urls=http://127.0.0.1:{self.metrics_port}",
         ]
+        if self.tls is not None:
+            args += [
+                f"--cert-file={self.tls.cert_file}",
+                f"--key-file={self.tls.key_file}",
+                f"--trusted-ca-file={self.tls.ca_file}",
+                "--client-cert-auth",
+            ]
         log = self.log_path.open("ab")
         # Own process group: Ctrl-C in a terminal reaches Canopy, which stops etcd in order.
         self.process = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
@@ -96,7 +121,7 @@ class EmbeddedEtcd:
                     " (another canopy server may be using this data dir)"
                 )
             with contextlib.suppress(OSError):
-                reader, writer = await asyncio.open_connection("127.0.0.1", self.client_port)
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.metrics_port)
                 writer.write(b"GET /health HTTP/1.0\r\n\r\n")
                 await writer.drain()
                 body = await reader.read()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 from aiohttp import web
+from etcd3aio.errors import EtcdError
 
 from api.types import SERVED
 from controlplane.apiserver.app import create_app
@@ -31,7 +32,7 @@ from controlplane.controllers import start_controllers
 from controlplane.etcd_embedded import EmbeddedEtcd
 from controlplane.leaderelection import lead
 from controlplane.storage.compactor import run_compactor
-from controlplane.storage.etcd import EtcdStorage
+from controlplane.storage.etcd import EtcdStorage, EtcdTLS
 from controlplane.storage.watchcache import WatchCache
 from controlplane.store import Store
 
@@ -50,6 +51,7 @@ class ServerConfig:
     etcd_servers: tuple[str, ...] = ()
     run_controllers: bool = True
     watch_cache_size: int = 10_000
+    etcd_tls: EtcdTLS | None = None
     compaction_interval: float = 300.0
 
 
@@ -118,14 +120,15 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
             etcd = EmbeddedEtcd(config.data_dir / "etcd")
             await etcd.start()
             endpoints = [etcd.endpoint]
-        storage = EtcdStorage(endpoints)
+        storage = EtcdStorage(endpoints, config.etcd_tls if config.etcd_servers else None)
         await storage.connect()
         cache = WatchCache(storage, history_size=config.watch_cache_size)
         try:
             await asyncio.wait_for(cache.start(), timeout=30)
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, EtcdError) as exc:
             raise ServerError(
-                f"cannot read from etcd at {', '.join(endpoints)} ({exc or 'timed out'}); check --etcd-servers"
+                f"cannot read from etcd at {', '.join(endpoints)} ({exc or 'timed out'}); check --etcd-servers, "
+                "and with TLS --etcd-cafile, --etcd-certfile and --etcd-keyfile"
             ) from None
         store = Store(storage, cache)
         if config.compaction_interval > 0:

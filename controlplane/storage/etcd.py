@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import grpc.aio
 from etcd3aio import Etcd3Client
@@ -70,10 +72,35 @@ def endpoint_from_url(url: str) -> str:
     return url.rstrip("/")
 
 
+@dataclass(frozen=True)
+class EtcdTLS:
+    """TLS towards etcd, as kube-apiserver's --etcd-cafile / --etcd-certfile / --etcd-keyfile (PEM bytes)."""
+
+    ca: bytes
+    cert: bytes | None = None
+    key: bytes | None = None
+
+    @classmethod
+    def from_files(cls, ca: str, cert: str = "", key: str = "") -> EtcdTLS:
+        def read(path: str) -> bytes | None:
+            return Path(path).read_bytes() if path else None
+
+        ca_bytes = read(ca)
+        assert ca_bytes is not None
+        return cls(ca_bytes, read(cert), read(key))
+
+
 class EtcdStorage:
-    def __init__(self, endpoints: list[str]) -> None:
+    def __init__(self, endpoints: list[str], tls: EtcdTLS | None = None) -> None:
         self.endpoints = [endpoint_from_url(e) for e in endpoints]
-        self._client = Etcd3Client(self.endpoints)
+        if tls is None:
+            self._client = Etcd3Client(self.endpoints)
+        else:
+            # The certificate names the host as the URL does (often `localhost`); the gRPC target is an address.
+            server_name = urlsplit(endpoints[0] if "://" in endpoints[0] else f"https://{endpoints[0]}").hostname
+            self._client = Etcd3Client(
+                self.endpoints, ca_cert=tls.ca, cert_key=tls.key, cert_chain=tls.cert, tls_server_name=server_name
+            )
 
     async def connect(self) -> None:
         await self._client.connect()
