@@ -24,7 +24,6 @@ from controlplane.apiserver.handlers.delete import delete, delete_collection
 from controlplane.apiserver.handlers.get import get
 from controlplane.apiserver.handlers.list import list_
 from controlplane.apiserver.handlers.patch import patch
-from controlplane.apiserver.handlers.scale import to_scale
 from controlplane.apiserver.handlers.update import update
 from controlplane.apiserver.handlers.watch import watch
 from controlplane.apiserver.negotiation import negotiate
@@ -113,17 +112,6 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE_KEY]
     await store.ensure_workspace(info.workspace)
     ctx = Context(request, info, rt, store, negotiate(request.headers.get("Accept", "")))
-    if info.subresource == "scale" and info.verb == "get":
-        cached = await store.get(info.workspace, rt, ctx.namespace, info.name)
-        return ctx.respond(to_scale(cached.obj))
-    if info.subresource == "log":
-        await store.get(info.workspace, rt, ctx.namespace, info.name)
-        raise errors.StatusError(
-            404, "NotFound",
-            f'logs of pod "{info.name}" are not available: no syncer serves this workspace\'s clusters yet; '
-            "the pod's events (kubectl describe pod) show what happened to it",
-            {"name": info.name, "kind": "pods"},
-        )
     return await HANDLERS[info.verb](ctx)
 
 

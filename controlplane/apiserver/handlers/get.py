@@ -1,4 +1,4 @@
-"""GET of one object, served from the watch cache."""
+"""GET of one object (or its /status, /scale or /log), served from the watch cache."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from controlplane import errors
 from controlplane.apiserver.handlers.context import JSON_CONTENT_TYPE, Context
+from controlplane.apiserver.handlers.scale import to_scale
 from controlplane.apiserver.negotiation import wants_yaml
 from controlplane.printers import table
 
@@ -15,6 +17,15 @@ async def get(ctx: Context) -> web.StreamResponse:
     # resourceVersion=0 accepts any cached state; anything else must reflect every acknowledged write.
     fresh = ctx.query.get("resourceVersion", "") != "0"
     cached = await ctx.store.get(ctx.ws, ctx.rt, ctx.namespace, ctx.name, fresh=fresh)
+    if ctx.info.subresource == "scale":
+        return ctx.respond(to_scale(cached.obj))
+    if ctx.info.subresource == "log":
+        raise errors.StatusError(
+            404, "NotFound",
+            f'logs of pod "{ctx.name}" are not available: no syncer serves this workspace\'s clusters yet; '
+            "the pod's events (kubectl describe pod) show what happened to it",
+            {"name": ctx.name, "kind": "pods"},
+        )
     as_kind = ctx.representation.as_kind
     if as_kind == "Table":
         include = ctx.query.get("includeObject", "Metadata")
