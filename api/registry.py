@@ -25,6 +25,8 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     subresources: tuple[str, ...] = ()  # "status", "scale", "log"
     verbs: tuple[str, ...] = ALL_VERBS
+    # DELETE answers with the deleted object rather than a Status (kube-apiserver does so for pods, namespaces).
+    returns_deleted_object: bool = False
 
     @property
     def singular(self) -> str:
@@ -77,14 +79,15 @@ class Registry:
 BUILTIN = Registry(
     [
         ResourceType("", "v1", "Namespace", "namespaces", False, ("ns",), (), ("status",),
-                     ("create", "delete", "get", "list", "patch", "update", "watch")),
+                     ("create", "delete", "get", "list", "patch", "update", "watch"), returns_deleted_object=True),
         ResourceType("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
         ResourceType("", "v1", "Secret", "secrets", True),
         ResourceType("", "v1", "Service", "services", True, ("svc",), ("all",), ("status",),
                      ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")),
         ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
         ResourceType("", "v1", "Event", "events", True, ("ev",)),
-        ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), ("status", "log")),
+        ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), ("status", "log"),
+                     returns_deleted_object=True),
         ResourceType("apps", "v1", "Deployment", "deployments", True, ("deploy",), ("all",), ("status", "scale")),
         ResourceType("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), ("all",), ("status", "scale")),
     ]

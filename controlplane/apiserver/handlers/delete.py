@@ -78,7 +78,7 @@ async def delete(ctx: Context) -> web.StreamResponse:
         # kube-apiserver answers; 202 only to a client that asked for cascading with orphanDependents=false.
         orphan = ctx.query.get("orphanDependents")
         return ctx.respond(obj, 202 if orphan == "false" else 200)
-    if ctx.rt.kind in ("Pod", "Namespace"):
+    if ctx.rt.returns_deleted_object:
         return ctx.respond(obj, 200)
     return ctx.respond(_success(ctx, obj), 200)
 
