@@ -12,16 +12,15 @@ from typing import Any
 
 from controlplane.errors import Cause
 from controlplane.registry import field as f
-from controlplane.registry.base import Object, StatusStrategy, Strategy
+from controlplane.registry.base import Object, StatusStrategy
 from controlplane.registry.formats import is_valid_percent
 from controlplane.registry.meta import validate_nonnegative
 from controlplane.registry.pod_defaults import default_pod_template
-from controlplane.registry.pod_validation import quantity_problem
 from controlplane.registry.replicaset import (
     GREATER_THAN_REPLICAS,
+    PodTemplateOwnerStrategy,
     validate_replica_counts,
     validate_selector,
-    validate_selector_immutable,
     validate_template_for_replicas,
 )
 from controlplane.registry.values import as_dict, as_int, child_dict, semantic_equal
@@ -85,7 +84,7 @@ def _validate_strategy(strategy: dict[str, Any], path: str) -> list[Cause]:
     return [f.not_supported(path, f.GoLiteral(rendered), STRATEGY_TYPES)]
 
 
-class DeploymentStrategy(Strategy):
+class DeploymentStrategy(PodTemplateOwnerStrategy):
     group = "apps"
     kind = "Deployment"
     tracks_generation = True
@@ -130,13 +129,6 @@ class DeploymentStrategy(Strategy):
                     f.invalid("spec.progressDeadlineSeconds", deadline, "must be greater than minReadySeconds")
                 )
         return causes
-
-    def validate_object_update(self, obj: Object, old: Object) -> list[Cause]:
-        return validate_selector_immutable(obj, old)
-
-    def decode_problem(self, obj: Object) -> str | None:
-        return quantity_problem(as_dict(as_dict(as_dict(obj.get("spec")).get("template")).get("spec")))
-
 
 class DeploymentStatusStrategy(StatusStrategy):
     def validate_status(self, obj: Object, old: Object) -> list[Cause]:

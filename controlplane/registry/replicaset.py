@@ -94,7 +94,18 @@ def _count(status: dict[str, Any], name: str) -> int:
     return as_int(status.get(name)) or 0
 
 
-class ReplicaSetStrategy(Strategy):
+class PodTemplateOwnerStrategy(Strategy):
+    """What Deployments and ReplicaSets share: an immutable selector, and a pod template whose quantities must
+    decode."""
+
+    def validate_object_update(self, obj: Object, old: Object) -> list[Cause]:
+        return validate_selector_immutable(obj, old)
+
+    def decode_problem(self, obj: Object) -> str | None:
+        return quantity_problem(as_dict(as_dict(as_dict(obj.get("spec")).get("template")).get("spec")))
+
+
+class ReplicaSetStrategy(PodTemplateOwnerStrategy):
     group = "apps"
     kind = "ReplicaSet"
     tracks_generation = True
@@ -113,13 +124,6 @@ class ReplicaSetStrategy(Strategy):
         causes.extend(validate_selector(spec, "spec"))
         causes.extend(validate_template_for_replicas(spec, "spec"))
         return causes
-
-    def validate_object_update(self, obj: Object, old: Object) -> list[Cause]:
-        return validate_selector_immutable(obj, old)
-
-    def decode_problem(self, obj: Object) -> str | None:
-        return quantity_problem(as_dict(as_dict(as_dict(obj.get("spec")).get("template")).get("spec")))
-
 
 class ReplicaSetStatusStrategy(StatusStrategy):
     def validate_status(self, obj: Object, old: Object) -> list[Cause]:
