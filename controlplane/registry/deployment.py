@@ -15,7 +15,6 @@ from controlplane.registry import field as f
 from controlplane.registry.base import Object, StatusStrategy
 from controlplane.registry.formats import is_valid_percent
 from controlplane.registry.meta import validate_nonnegative
-from controlplane.registry.pod_defaults import default_pod_template
 from controlplane.registry.replicaset import (
     GREATER_THAN_REPLICAS,
     PodTemplateOwnerStrategy,
@@ -85,15 +84,11 @@ def _validate_strategy(strategy: dict[str, Any], path: str) -> list[Cause]:
 
 
 class DeploymentStrategy(PodTemplateOwnerStrategy):
-    group = "apps"
     kind = "Deployment"
-    tracks_generation = True
-    has_status = True
 
     def default(self, obj: Object) -> None:
+        super().default(obj)
         spec = child_dict(obj, "spec")
-        if spec.get("replicas") is None:
-            spec["replicas"] = 1
         strategy = child_dict(spec, "strategy")
         if not strategy.get("type"):
             strategy["type"] = "RollingUpdate"
@@ -106,7 +101,6 @@ class DeploymentStrategy(PodTemplateOwnerStrategy):
             spec["revisionHistoryLimit"] = 10
         if spec.get("progressDeadlineSeconds") is None:
             spec["progressDeadlineSeconds"] = 600
-        default_pod_template(child_dict(spec, "template"))
 
     def spec_changed(self, obj: Object, old: Object) -> bool:
         annotations = as_dict(obj.get("metadata")).get("annotations")

@@ -95,8 +95,18 @@ def _count(status: dict[str, Any], name: str) -> int:
 
 
 class PodTemplateOwnerStrategy(Strategy):
-    """What Deployments and ReplicaSets share: an immutable selector, and a pod template whose quantities must
-    decode."""
+    """What Deployments and ReplicaSets share: one replica by default, a defaulted pod template, an immutable
+    selector, and a pod template whose quantities must decode."""
+
+    group = "apps"
+    tracks_generation = True
+    has_status = True
+
+    def default(self, obj: Object) -> None:
+        spec = child_dict(obj, "spec")
+        if spec.get("replicas") is None:
+            spec["replicas"] = 1
+        default_pod_template(child_dict(spec, "template"))
 
     def validate_object_update(self, obj: Object, old: Object) -> list[Cause]:
         return validate_selector_immutable(obj, old)
@@ -106,16 +116,7 @@ class PodTemplateOwnerStrategy(Strategy):
 
 
 class ReplicaSetStrategy(PodTemplateOwnerStrategy):
-    group = "apps"
     kind = "ReplicaSet"
-    tracks_generation = True
-    has_status = True
-
-    def default(self, obj: Object) -> None:
-        spec = child_dict(obj, "spec")
-        if spec.get("replicas") is None:
-            spec["replicas"] = 1
-        default_pod_template(child_dict(spec, "template"))
 
     def validate_object(self, obj: Object) -> list[Cause]:
         spec = as_dict(obj.get("spec"))
