@@ -90,6 +90,11 @@ def write_kubeconfig(path: Path, server_url: str, *, context: str = "canopy-root
     tmp.replace(path)
 
 
+def _host(bind_address: str) -> str:
+    """The address clients use to reach a server listening on `bind_address`."""
+    return "127.0.0.1" if bind_address in ("0.0.0.0", "", "::") else bind_address
+
+
 def _lock_data_dir(data_dir: Path) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(data_dir / "canopy.lock", os.O_CREAT | os.O_RDWR, 0o600)
@@ -134,7 +139,10 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
         if config.compaction_interval > 0:
             compactor = asyncio.create_task(run_compactor(storage, config.compaction_interval), name="compactor")
         if config.run_controllers:
-            controllers = asyncio.create_task(lead(storage, lambda: start_controllers(store)), name="leader-election")
+            base_url = f"http://{_host(config.bind_address)}:{config.port}"
+            controllers = asyncio.create_task(
+                lead(storage, lambda: start_controllers(store, base_url)), name="leader-election"
+            )
         app = create_app(store, SERVED, build_version())
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -147,8 +155,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
                     f"port {config.port} on {config.bind_address} is already in use; pass --port with a free port"
                 ) from None
             raise
-        host = "127.0.0.1" if config.bind_address in ("0.0.0.0", "") else config.bind_address
-        url = f"http://{host}:{config.port}"
+        url = f"http://{_host(config.bind_address)}:{config.port}"
         kubeconfig = config.data_dir.resolve() / "admin.kubeconfig"
         write_kubeconfig(kubeconfig, url)
         # Everything loaded so far (the primed cache, imported modules) lives for the whole process: keep it out of

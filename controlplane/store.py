@@ -109,9 +109,13 @@ class Store:
 
     # ---- workspaces and namespaces ---------------------------------------------------------------------------
 
+    def forget_workspace(self, ws: str) -> None:
+        """The workspace was deleted: addressing it again starts it afresh."""
+        self._known_workspaces.discard(ws)
+
     async def ensure_workspace(self, ws: str) -> None:
         """A workspace exists once addressed: give it the namespaces every cluster has."""
-        if ws in self._known_workspaces:
+        if ws in self._known_workspaces and self.peek(ws, _namespace_type(), "", "default") is not None:
             return
         ns_type = _namespace_type()
         for name in SYSTEM_NAMESPACES:

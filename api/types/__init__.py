@@ -3,8 +3,8 @@
 A type is declared once, here: its resource (group, version, kind, plural, scope, short names), the models of its
 `spec` and `status`, and the columns `kubectl get` shows. From that declaration the API server derives everything
 else through its generic paths — discovery, the OpenAPI schema (and so `kubectl explain` and strict field
-validation), defaults and validation (422 with field paths), and Table rows. Later issues add the types
-themselves (Workspace, Cluster, Placement) to `OWN_TYPES`.
+validation), defaults and validation (422 with field paths), and Table rows. The Workspace is the first; Cluster
+and Placement follow with the syncer.
 
 Models use camelCase JSON names, as Kubernetes does, and forbid unknown fields.
 """
@@ -12,9 +12,9 @@ Models use camelCase JSON names, as Kubernetes does, and forbid unknown fields.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.registry import BUILTIN, Registry, ResourceType
@@ -54,7 +54,32 @@ class OwnType:
         return value
 
 
-OWN_TYPES: tuple[OwnType, ...] = ()
+class WorkspaceSpec(Model):
+    """A Workspace is a logical cluster inside its parent: `team-a` in `root` is the cluster at /clusters/root:team-a,
+    with its own namespaces and objects. Deleting it deletes everything in it and in the workspaces below it."""
+
+
+class WorkspaceStatus(Model):
+    """What the control plane reports about a workspace."""
+
+    phase: Literal["", "Initializing", "Ready", "Terminating"] = Field(
+        "", description="Where the workspace is in its life: Initializing, Ready, Terminating."
+    )
+    url: str = Field("", alias="URL", description="The URL that serves the workspace as a Kubernetes cluster.")
+
+
+WORKSPACE = OwnType(
+    ResourceType("tenancy.canopy.dev", "v1alpha1", "Workspace", "workspaces", False, ("ws",),
+                 subresources=("status",)),
+    spec=WorkspaceSpec,
+    status=WorkspaceStatus,
+    columns=(
+        Column("Phase", "string", "status.phase", "Where the workspace is in its life."),
+        Column("URL", "string", "status.URL", "The URL that serves the workspace."),
+    ),
+)
+
+OWN_TYPES: tuple[OwnType, ...] = (WORKSPACE,)
 
 # Everything the API server serves: the Kubernetes kinds, then Canopy's own.
 SERVED = Registry([*BUILTIN, *(t.resource for t in OWN_TYPES)])

@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from controlplane.controllers.garbagecollector import GarbageCollector
 from controlplane.controllers.namespace import NamespaceController
+from controlplane.controllers.workqueue import WorkQueue
+from controlplane.controllers.workspace import WorkspaceController
+from controlplane.storage.watchcache import WatchEvent
 from controlplane.store import Store
+
+
+class Controller(Protocol):
+    queue: WorkQueue[Any]
+
+    def on_event(self, event: WatchEvent) -> None: ...
+    def resync(self) -> None: ...
+    def start(self) -> None: ...
 
 
 @dataclass
 class Controllers:
-    garbage_collector: GarbageCollector
-    namespaces: NamespaceController
+    store: Store
+    running: list[Controller]
 
     async def stop(self) -> None:
-        await self.garbage_collector.queue.stop()
-        await self.namespaces.queue.stop()
+        for controller in self.running:
+            self.store.cache.remove_listener(controller.on_event, controller.resync)
+            await controller.queue.stop()
 
 
-async def start_controllers(store: Store) -> Controllers:
-    gc = GarbageCollector(store)
-    ns = NamespaceController(store)
-    store.cache.add_listener(gc.on_event, on_relist=gc.resync)
-    store.cache.add_listener(ns.on_event, on_relist=ns.resync)
-    gc.start()
-    ns.start()
-    return Controllers(gc, ns)
+async def start_controllers(store: Store, base_url: str) -> Controllers:
+    """Start the controllers (on the elected replica); `base_url` is where this server is reached."""
+    running: list[Controller] = [
+        GarbageCollector(store), NamespaceController(store), WorkspaceController(store, base_url)
+    ]
+    for controller in running:
+        store.cache.add_listener(controller.on_event, on_relist=controller.resync)
+        controller.start()
+    return Controllers(store, running)

@@ -162,6 +162,13 @@ class WatchCache:
             return []
         return [bucket[k] for k in sorted(k for k in bucket if k.startswith(prefix))]
 
+    def remove_listener(
+        self, listener: Callable[[WatchEvent], None], on_relist: Callable[[], None] | None = None
+    ) -> None:
+        self._listeners.remove(listener)
+        if on_relist is not None:
+            self._relist_listeners.remove(on_relist)
+
     def list_everywhere(self, group: str, resource: str) -> list[CachedObject]:
         """Every cached object of a resource across all workspaces: for controllers, never for API requests."""
         return [obj for rid, bucket in self._objects.items() if rid[1:] == (group, resource) for obj in bucket.values()]

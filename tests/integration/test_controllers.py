@@ -84,7 +84,7 @@ async def store(own_etcd: Etcd) -> AsyncIterator[Store]:
     try:
         await until_streaming(cache, storage)
         store = Store(storage, cache)
-        controllers = await start_controllers(store)
+        controllers = await start_controllers(store, "http://127.0.0.1:6443")
         yield store
     finally:
         if controllers is not None:

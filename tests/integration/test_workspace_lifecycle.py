@@ -1,0 +1,74 @@
+"""Workspaces as objects: a Workspace in a parent makes a child cluster; deleting it leaves nothing in etcd."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import yaml
+
+from controlplane.storage.etcd import EtcdStorage
+from controlplane.storage.keys import ROOT
+from tests.conftest import ApiServer, Etcd, Kubectl
+from tests.integration.support import eventually, table_rows_by_name
+
+
+def workspace(name: str) -> str:
+    body = {"apiVersion": "tenancy.canopy.dev/v1alpha1", "kind": "Workspace", "metadata": {"name": name}}
+    return yaml.safe_dump(body)
+
+
+def in_workspace(apiserver: ApiServer, ws: str, tmp_path: Path) -> Kubectl:
+    return Kubectl(apiserver.kubeconfig_for(ws, tmp_path / f"{ws}.kubeconfig"), ws)
+
+
+def keys_under(etcd: Etcd, prefix: str) -> list[str]:
+    async def read() -> list[str]:
+        storage = EtcdStorage([etcd.endpoint])
+        await storage.connect()
+        try:
+            kvs, _, _ = await storage.range(prefix)
+            return [kv.key for kv in kvs]
+        finally:
+            await storage.close()
+
+    return asyncio.run(read())
+
+
+def test_a_workspace_object_makes_a_ready_child_cluster_with_its_url(
+    kubectl: Kubectl, apiserver: ApiServer, tmp_path: Path
+) -> None:
+    assert kubectl("apply", "-f", "-", input=workspace("team-a")) == "workspace.tenancy.canopy.dev/team-a created\n"
+    child = f"{kubectl.workspace}:team-a"
+    row = eventually(lambda: (r := table_rows_by_name(kubectl("get", "ws")).get("team-a")) and
+                     r["PHASE"] == "Ready" and r, what="workspace Ready")
+    assert row["URL"] == f"{apiserver.url}/clusters/{child}"
+
+    team = in_workspace(apiserver, child, tmp_path)
+    assert "default" in table_rows_by_name(team("get", "ns"))
+    team("create", "configmap", "settings", "--from-literal=a=b")
+    assert kubectl.run("get", "cm", "settings", check=False).returncode == 1  # the parent does not see it
+
+
+def test_deleting_a_workspace_deletes_it_and_its_children_from_etcd(
+    kubectl: Kubectl, apiserver: ApiServer, etcd: Etcd, tmp_path: Path
+) -> None:
+    kubectl("apply", "-f", "-", input=workspace("team-a"))
+    child = f"{kubectl.workspace}:team-a"
+    eventually(lambda: json.loads(kubectl("get", "ws", "team-a", "-o", "json")).get("status", {}).get("phase")
+               == "Ready", what="workspace Ready")
+    team = in_workspace(apiserver, child, tmp_path)
+    team("create", "configmap", "settings", "--from-literal=a=b")
+    team("apply", "-f", "-", input=workspace("sub"))
+    grandchild = f"{child}:sub"
+    eventually(lambda: json.loads(team("get", "ws", "sub", "-o", "json")).get("status", {}).get("phase")
+               == "Ready", what="nested workspace Ready")
+    assert keys_under(etcd, f"{ROOT}{child}/") and keys_under(etcd, f"{ROOT}{grandchild}/")
+
+    assert kubectl("delete", "ws", "team-a") == 'workspace.tenancy.canopy.dev "team-a" deleted\n'
+
+    eventually(lambda: kubectl.run("get", "ws", "team-a", check=False).returncode == 1, what="workspace gone")
+    assert keys_under(etcd, f"{ROOT}{child}/") == []
+    assert keys_under(etcd, f"{ROOT}{child}:") == []
+    assert keys_under(etcd, f"{ROOT}{kubectl.workspace}/")  # the parent is untouched
