@@ -578,6 +578,71 @@ def _default_cells(obj: Obj, now: datetime) -> list[Cell]:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# RBAC
+# --------------------------------------------------------------------------------------------------------------
+
+_GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def created_at(value: object) -> str:
+    """CREATED AT of kube-apiserver's default table convertor, which Roles and ClusterRoles use: the creation
+    time in UTC as Go's `time.RFC3339` prints it (whole seconds); Go's zero time when there is none."""
+    moment = parse_time(value)
+    if moment is None:
+        return _GO_ZERO_TIME
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _role_cells(obj: Obj, now: datetime) -> list[Cell]:
+    metadata = _dict(obj.get("metadata"))
+    return [metadata.get("name", ""), created_at(metadata.get("creationTimestamp"))]
+
+
+def _binding_cells(obj: Obj, now: datetime) -> list[Cell]:
+    """ROLE is `Kind/name`; the wide columns list the subjects by kind (`rbac.SubjectsStrings`), service accounts
+    as `namespace/name`; subjects of other kinds are not shown."""
+    metadata, ref = _dict(obj.get("metadata")), _dict(obj.get("roleRef"))
+    users: list[str] = []
+    groups: list[str] = []
+    service_accounts: list[str] = []
+    for raw in _list(obj.get("subjects")):
+        subject = _dict(raw)
+        name = str(subject.get("name") or "")
+        match subject.get("kind"):
+            case "User":
+                users.append(name)
+            case "Group":
+                groups.append(name)
+            case "ServiceAccount":
+                service_accounts.append(f"{subject.get('namespace') or ''}/{name}")
+    return [
+        metadata.get("name", ""),
+        f"{ref.get('kind') or ''}/{ref.get('name') or ''}",
+        age(metadata.get("creationTimestamp"), now),
+        ", ".join(users),
+        ", ".join(groups),
+        ", ".join(service_accounts),
+    ]
+
+
+_CREATED_AT = Column("Created At", "date", "Time the object was created, in UTC.")
+
+
+def _subjects_column(what: str) -> Column:
+    return Column(what, "string", f"{what} the binding grants its role to.", 1)
+
+
+_BINDING_COLUMNS = (
+    _name_column(),
+    Column("Role", "string", "Role the binding grants, as Kind/name."),
+    _AGE,
+    _subjects_column("Users"),
+    _subjects_column("Groups"),
+    _subjects_column("ServiceAccounts"),
+)
+
+
+# --------------------------------------------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------------------------------------------
 
@@ -680,6 +745,10 @@ PRINTERS: dict[tuple[str, str], Printer] = {
         ),
         _node_cells,
     ),
+    ("rbac.authorization.k8s.io", "Role"): Printer((_name_column(), _CREATED_AT), _role_cells),
+    ("rbac.authorization.k8s.io", "ClusterRole"): Printer((_name_column(), _CREATED_AT), _role_cells),
+    ("rbac.authorization.k8s.io", "RoleBinding"): Printer(_BINDING_COLUMNS, _binding_cells),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): Printer(_BINDING_COLUMNS, _binding_cells),
 }
 
 DEFAULT_PRINTER = Printer(

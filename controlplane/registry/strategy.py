@@ -17,6 +17,12 @@ from controlplane.registry.event import EventStrategy
 from controlplane.registry.namespace import NamespaceStatusStrategy, NamespaceStrategy
 from controlplane.registry.owntype import OwnTypeStatusStrategy, OwnTypeStrategy
 from controlplane.registry.pod import PodStatusStrategy, PodStrategy
+from controlplane.registry.rbac import (
+    ClusterRoleBindingStrategy,
+    ClusterRoleStrategy,
+    RoleBindingStrategy,
+    RoleStrategy,
+)
 from controlplane.registry.replicaset import ReplicaSetStatusStrategy, ReplicaSetStrategy
 from controlplane.registry.secret import SecretStrategy
 from controlplane.registry.service import ServiceStatusStrategy, ServiceStrategy
@@ -40,6 +46,10 @@ _STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("", "Secret"): SecretStrategy(),
     ("", "ServiceAccount"): ServiceAccountStrategy(),
     ("", "Event"): EventStrategy(),
+    ("rbac.authorization.k8s.io", "Role"): RoleStrategy(),
+    ("rbac.authorization.k8s.io", "ClusterRole"): ClusterRoleStrategy(),
+    ("rbac.authorization.k8s.io", "RoleBinding"): RoleBindingStrategy(),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"): ClusterRoleBindingStrategy(),
 }
 
 _STATUS_STRATEGIES: dict[tuple[str, str], StatusStrategy] = {

@@ -24,6 +24,7 @@ def rt(plural: str, group: str = "") -> ResourceType:
     return found
 
 
+RBAC = "rbac.authorization.k8s.io"
 NODE = ResourceType("", "v1", "Node", "nodes", False, ("no",))
 WIDGET = ResourceType("example.com", "v1", "Widget", "widgets", True)
 
@@ -345,6 +346,10 @@ def test_finished_pods_carry_a_completed_row_condition() -> None:
         (NODE, ["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
          ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]),
         (WIDGET, ["NAME", "AGE"], []),
+        (rt("roles", RBAC), ["NAME", "CREATED AT"], []),
+        (rt("clusterroles", RBAC), ["NAME", "CREATED AT"], []),
+        (rt("rolebindings", RBAC), ["NAME", "ROLE", "AGE"], ["USERS", "GROUPS", "SERVICEACCOUNTS"]),
+        (rt("clusterrolebindings", RBAC), ["NAME", "ROLE", "AGE"], ["USERS", "GROUPS", "SERVICEACCOUNTS"]),
     ],
 )
 def test_columns(resource: ResourceType, normal: list[str], wide: list[str]) -> None:
@@ -530,6 +535,45 @@ def test_default_table_for_resources_without_a_printer() -> None:
                               {"metadata": {"name": "u", "creationTimestamp": "yesterday"}}], now=NOW)
     assert rendered["columnDefinitions"][1]["type"] == "date"
     assert [row["cells"] for row in rendered["rows"]] == [["w", "3m"], ["v", None], ["u", "<invalid>"]]
+
+
+def test_roles_show_their_creation_time_as_rfc3339_in_utc() -> None:
+    rendered = table(rt("clusterroles", RBAC), [
+        {"metadata": {"name": "admin", "creationTimestamp": ago(days=40)}},
+        {"metadata": {"name": "edit", "creationTimestamp": "2025-02-28T09:30:15.250000+02:00"}},
+        {"metadata": {"name": "new"}},
+    ], now=NOW)
+    assert rendered["columnDefinitions"][1]["type"] == "date"
+    assert [row["cells"] for row in rendered["rows"]] == [
+        ["admin", "2025-01-20T12:00:00Z"],
+        ["edit", "2025-02-28T07:30:15Z"],
+        ["new", "0001-01-01T00:00:00Z"],
+    ]
+    assert cells(rt("roles", RBAC), {"metadata": {"name": "pod-reader", "creationTimestamp": ago(minutes=1)}}) == [
+        "pod-reader", "2025-03-01T11:59:00Z"]
+
+
+def test_role_binding_row_lists_subjects_by_kind() -> None:
+    binding = {
+        "metadata": {"name": "devs-view", "namespace": "dev", "creationTimestamp": ago(hours=5)},
+        "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": "view"},
+        "subjects": [
+            {"kind": "User", "name": "alice", "apiGroup": RBAC},
+            {"kind": "ServiceAccount", "name": "builder", "namespace": "ci"},
+            {"kind": "Group", "name": "devs", "apiGroup": RBAC},
+            {"kind": "User", "name": "bob", "apiGroup": RBAC},
+            {"kind": "ServiceAccount", "name": "default"},
+        ],
+    }
+    assert cells(rt("rolebindings", RBAC), binding) == [
+        "devs-view", "ClusterRole/view", "5h", "alice, bob", "devs", "ci/builder, /default"]
+
+
+def test_cluster_role_binding_without_subjects() -> None:
+    binding = {"metadata": {"name": "cluster-admin", "creationTimestamp": ago(days=3)},
+               "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": "cluster-admin"}}
+    assert cells(rt("clusterrolebindings", RBAC), binding) == ["cluster-admin", "ClusterRole/cluster-admin", "3d",
+                                                               "", "", ""]
 
 
 # ----------------------------------------------------------------------------------------------- table shape
