@@ -90,5 +90,16 @@ BUILTIN = Registry(
                      returns_deleted_object=True),
         ResourceType("apps", "v1", "Deployment", "deployments", True, ("deploy",), ("all",), ("status", "scale")),
         ResourceType("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), ("all",), ("status", "scale")),
+        ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
+        ResourceType("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", True),
+        ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False),
+        ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", False),
+        # Questions about oneself, answered and never stored (controlplane/apiserver/handlers/review.py).
+        ResourceType("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False,
+                     verbs=("create",)),
+        ResourceType("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False,
+                     verbs=("create",)),
+        ResourceType("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", False,
+                     verbs=("create",)),
     ]
 )

@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
+from controlplane import admin
+from controlplane.apiserver.requestinfo import valid_workspace
 from controlplane.etcd_embedded import EtcdStartError
 from controlplane.server import ServerConfig, ServerError, run_until_signalled
 from controlplane.storage.etcd import EtcdTLS
+
+T = TypeVar("T")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,9 +46,17 @@ def main(verbose: bool) -> None:
               help="Client certificate for etcd (with --etcd-keyfile).")
 @click.option("--etcd-keyfile", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Client key for etcd.")
+@click.option("--tls-san", "tls_sans", multiple=True, metavar="HOST",
+              help="Another DNS name or IP address for the serving certificate (repeatable); localhost, 127.0.0.1 "
+                   "and this machine's hostname are always in it.")
+@click.option("--encryption-provider-config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="kube-apiserver's EncryptionConfiguration for Secrets at rest; default "
+                   "DATA_DIR/encryption-config.yaml, made with a new AES-GCM key on first start. Servers sharing "
+                   "one etcd must share this file.")
 def server(
     data_dir: Path, port: int, bind_address: str, etcd_servers: str, watch_cache_size: int,
     etcd_compaction_interval: float, etcd_cafile: str | None, etcd_certfile: str | None, etcd_keyfile: str | None,
+    tls_sans: tuple[str, ...], encryption_provider_config: Path | None,
 ) -> None:
     """Run the API server (and an embedded etcd unless --etcd-servers is given)."""
     config = ServerConfig(
@@ -52,6 +67,8 @@ def server(
         watch_cache_size=watch_cache_size,
         compaction_interval=etcd_compaction_interval,
         etcd_tls=EtcdTLS.from_files(etcd_cafile, etcd_certfile or "", etcd_keyfile or "") if etcd_cafile else None,
+        tls_sans=tls_sans,
+        encryption_config=encryption_provider_config,
     )
     if (etcd_certfile or etcd_keyfile) and not etcd_cafile:
         raise click.UsageError("--etcd-certfile and --etcd-keyfile need --etcd-cafile (the CA that signed etcd's cert)")
@@ -59,6 +76,75 @@ def server(
         asyncio.run(run_until_signalled(config))
     except (ServerError, EtcdStartError) as exc:
         click.echo(f"canopy server: {exc}", err=True)
+        sys.exit(1)
+
+
+_ADMIN_KUBECONFIG = click.option(
+    "--kubeconfig", "admin_kubeconfig", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="The admin kubeconfig the server wrote (DATA_DIR/admin.kubeconfig).",
+)
+
+
+def _workspace_path(_: click.Context, __: click.Parameter, value: str) -> str:
+    if not valid_workspace(value):
+        raise click.BadParameter(f'"{value}" is not a workspace path: "root" followed by ":"-separated lowercase '
+                                 "DNS labels, e.g. root:team-a")
+    return value
+
+
+@main.group()
+def workspace() -> None:
+    """Create and delete workspaces (logical clusters)."""
+
+
+@workspace.command("create")
+@click.argument("name")
+@click.option("--parent", default="root", show_default=True, callback=_workspace_path,
+              help="The workspace to create it in.")
+@click.option("--owner", required=True, help="The user bound to cluster-admin in the new workspace.")
+@_ADMIN_KUBECONFIG
+def workspace_create(name: str, parent: str, owner: str, admin_kubeconfig: Path) -> None:
+    """Create workspace NAME in --parent, wait until it is Ready, and make --owner its cluster-admin."""
+    if not valid_workspace(f"{parent}:{name}"):
+        raise click.BadParameter(f'"{name}" is not a workspace name: use lowercase letters, digits and "-", starting '
+                                 "and ending with a letter or digit, at most 63 characters", param_hint="NAME")
+    url = _admin(lambda: admin.create_workspace(admin_kubeconfig, name, parent, owner))
+    click.echo(f"workspace {parent}:{name} is ready at {url}; {owner} is its cluster-admin")
+
+
+@workspace.command("delete")
+@click.argument("workspace_path", metavar="WORKSPACE", callback=_workspace_path)
+@_ADMIN_KUBECONFIG
+def workspace_delete(workspace_path: str, admin_kubeconfig: Path) -> None:
+    """Delete WORKSPACE (e.g. root:team-a), everything in it and every workspace below it."""
+    _admin(lambda: admin.delete_workspace(admin_kubeconfig, workspace_path))
+    click.echo(f"workspace {workspace_path} deleted")
+
+
+@main.command("kubeconfig")
+@_ADMIN_KUBECONFIG
+@click.option("--workspace", "workspace_path", required=True, callback=_workspace_path,
+              help="The workspace the kubeconfig points at, e.g. root:team-a.")
+@click.option("--user", required=True, help="Who the new credential authenticates as.")
+@click.option("--group", "groups", multiple=True, help="A group the user is in (repeatable).")
+@click.option("--expires-in", type=click.IntRange(1), default=None, metavar="HOURS",
+              help="Hours until the token stops working; without it, it works until its AccessToken is deleted.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the kubeconfig (mode 0600).")
+def kubeconfig_command(admin_kubeconfig: Path, workspace_path: str, user: str, groups: tuple[str, ...],
+                       expires_in: int | None, output: Path) -> None:
+    """Mint a token for --user and write a kubeconfig for --workspace that uses it."""
+    expiry = timedelta(hours=expires_in) if expires_in else None
+    _admin(lambda: admin.mint_kubeconfig(admin_kubeconfig, workspace_path, user, output, groups=groups,
+                                         expires_in=expiry))
+    click.echo(f"wrote {output}: {user} in {workspace_path}; try: kubectl --kubeconfig {output} auth whoami")
+
+
+def _admin(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except admin.AdminError as exc:
+        click.echo(f"canopy: {exc}", err=True)
         sys.exit(1)
 
 

@@ -19,10 +19,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.registry import BUILTIN, ResourceType
+from api.types import WORKSPACE
 from controlplane import allocators, errors
 from controlplane.registry import status_strategy_for, strategy_for
 from controlplane.storage.etcd import EtcdStorage, GuardChanged, KeyValue, PreconditionFailed
-from controlplane.storage.keys import object_key, resource_prefix
+from controlplane.storage.keys import ROOT_WORKSPACE, object_key, resource_prefix
 from controlplane.storage.watchcache import CachedObject, WatchCache, decode
 
 Object = dict[str, Any]
@@ -108,6 +109,13 @@ class Store:
         return kv
 
     # ---- workspaces and namespaces ---------------------------------------------------------------------------
+
+    def workspace_exists(self, ws: str) -> bool:
+        """`root` always exists; `root:a:b` while the Workspace `b` exists in `root:a`, and `root:a` exists."""
+        parent, _, name = ws.rpartition(":")
+        if not parent:
+            return ws == ROOT_WORKSPACE
+        return self.peek(parent, WORKSPACE.resource, "", name) is not None and self.workspace_exists(parent)
 
     def forget_workspace(self, ws: str) -> None:
         """The workspace was deleted: addressing it again starts it afresh."""

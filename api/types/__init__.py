@@ -12,9 +12,9 @@ Models use camelCase JSON names, as Kubernetes does, and forbid unknown fields.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from api.registry import BUILTIN, Registry, ResourceType
@@ -43,6 +43,8 @@ class OwnType:
     spec: type[Model] | None = None
     status: type[Model] | None = None
     columns: tuple[Column, ...] = ()
+    # Names are DNS-1123 labels rather than subdomains (no dots): for types whose name becomes part of a path.
+    name_is_label: bool = False
 
     def field_value(self, obj: dict[str, Any], path: str) -> Any:
         """The value at a dotted path (`status.phase`), or None."""
@@ -77,9 +79,39 @@ WORKSPACE = OwnType(
         Column("Phase", "string", "status.phase", "Where the workspace is in its life."),
         Column("URL", "string", "status.URL", "The URL that serves the workspace."),
     ),
+    name_is_label=True,  # `root:<name>` is a workspace path
 )
 
-OWN_TYPES: tuple[OwnType, ...] = (WORKSPACE,)
+class AccessTokenSpec(Model):
+    """A bearer token that authenticates one user, with the groups it carries. Only the SHA-256 of the token is
+    stored: `canopy kubeconfig` makes the token on the client and sends its hash, so the token itself never reaches
+    the server until it is used. Honoured only in the root workspace, where only the platform admin may write."""
+
+    user: str = Field(min_length=1, max_length=253, description="The user name the token authenticates as.")
+    groups: list[Annotated[str, StringConstraints(min_length=1, max_length=253)]] = Field(
+        default_factory=list, description="The groups the user is in when using this token."
+    )
+    token_hash: str = Field(
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description='"sha256:" and the lowercase hex SHA-256 of the token.',
+    )
+    expiration_timestamp: str = Field(
+        "",
+        pattern=r"^$|^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$",
+        description="When the token stops working (RFC 3339, UTC); empty for never.",
+    )
+
+
+ACCESS_TOKEN = OwnType(
+    ResourceType("tenancy.canopy.dev", "v1alpha1", "AccessToken", "accesstokens", False),
+    spec=AccessTokenSpec,
+    columns=(
+        Column("User", "string", "spec.user", "The user the token authenticates as."),
+        Column("Expires", "string", "spec.expirationTimestamp", "When the token stops working."),
+    ),
+)
+
+OWN_TYPES: tuple[OwnType, ...] = (WORKSPACE, ACCESS_TOKEN)
 
 # Everything the API server serves: the Kubernetes kinds, then Canopy's own.
 SERVED = Registry([*BUILTIN, *(t.resource for t in OWN_TYPES)])

@@ -24,10 +24,24 @@ from controlplane.apiserver.handlers.delete import delete, delete_collection
 from controlplane.apiserver.handlers.get import get
 from controlplane.apiserver.handlers.list import list_
 from controlplane.apiserver.handlers.patch import patch
+from controlplane.apiserver.handlers.review import REVIEWS, review
 from controlplane.apiserver.handlers.update import update
 from controlplane.apiserver.handlers.watch import watch
 from controlplane.apiserver.negotiation import negotiate
 from controlplane.apiserver.requestinfo import BadWorkspace, RequestInfo, request_info
+from controlplane.apiserver.security import (
+    AUTHORIZER_KEY,
+    TOKENS_KEY,
+    USER_KEY,
+    admit,
+    authenticate,
+    impersonate,
+    is_public,
+)
+from controlplane.audit import AuditLog
+from controlplane.auth.authn import TokenAuthenticator
+from controlplane.auth.authz import Authorizer
+from controlplane.auth.rbac import UserInfo
 from controlplane.storage.watchcache import NotFresh
 from controlplane.store import Store
 
@@ -52,6 +66,10 @@ _SUBRESOURCE_VERBS = {"status": ("get", "update", "patch"), "scale": ("get", "up
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
 REGISTRY_KEY: web.AppKey[Registry] = web.AppKey("registry", Registry)
 VERSION_KEY: web.AppKey[dict[str, str]] = web.AppKey("version", dict)
+AUDIT_KEY: web.AppKey[AuditLog] = web.AppKey("audit", AuditLog)
+# What dispatch learned about a request, for the audit middleware.
+_INFO = "canopy.request_info"
+_IMPERSONATOR = "canopy.impersonator"
 
 
 def status_response(exc: errors.StatusError) -> web.Response:
@@ -96,11 +114,59 @@ def _not_found_path() -> errors.StatusError:
     return errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
 
 
+@web.middleware
+async def audited(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                  ) -> web.StreamResponse:
+    """One audit line per request, written when the answer is complete (a watch: when it ends)."""
+    code = 500
+    try:
+        response = await handler(request)
+        code = response.status
+        return response
+    except web.HTTPException as exc:
+        code = exc.status
+        raise
+    finally:
+        request.app[AUDIT_KEY].record(_audit_entry(request, code))
+
+
+def _audit_entry(request: web.Request, code: int) -> dict[str, Any]:
+    info: RequestInfo | None = request.get(_INFO)
+    user: UserInfo | None = request.get(USER_KEY)
+    entry: dict[str, Any] = {
+        "user": user.name if user else "system:anonymous",
+        "groups": list(user.groups) if user else [],
+        "sourceIP": request.remote,
+        "method": request.method,
+        "path": request.path,
+        "code": code,
+    }
+    impersonator: UserInfo | None = request.get(_IMPERSONATOR)
+    if impersonator is not None:
+        entry["impersonatedBy"] = impersonator.name
+    if info is not None:
+        entry.update(workspace=info.workspace, verb=info.verb)
+        if info.is_resource:
+            resource = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
+            entry.update(apiGroup=info.group, resource=resource, namespace=info.namespace, name=info.name)
+    return entry
+
+
 async def dispatch(request: web.Request) -> web.StreamResponse:
     try:
         info = request_info(request.method, request.path, dict(request.query))
     except BadWorkspace as exc:
         raise errors.bad_request(str(exc)) from None
+    request[_INFO] = info
+    if is_public(info):
+        return await non_resource(request, info)
+    store = request.app[STORE_KEY]
+    authorizer = request.app[AUTHORIZER_KEY]
+    user = authenticate(request, request.app[TOKENS_KEY])
+    request[USER_KEY] = acting = impersonate(request, user, info.workspace, authorizer)
+    if acting is not user:
+        request[_IMPERSONATOR] = user
+    admit(acting, info, store, authorizer)
     if not info.is_resource:
         return await non_resource(request, info)
     registry = request.app[REGISTRY_KEY]
@@ -109,9 +175,10 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
                                                                 rt.subresources):
         raise _not_found_path()
     _check_verb(info, rt)
-    store = request.app[STORE_KEY]
     await store.ensure_workspace(info.workspace)
     ctx = Context(request, info, rt, store, negotiate(request.headers.get("Accept", "")))
+    if (rt.group, rt.plural) in REVIEWS:
+        return await review(ctx)
     return await HANDLERS[info.verb](ctx)
 
 
@@ -167,10 +234,23 @@ def _aggregated(doc: dict[str, Any]) -> web.Response:
     )
 
 
-def create_app(store: Store, registry: Registry, version: dict[str, str]) -> web.Application:
-    app = web.Application(middlewares=[status_errors], client_max_size=MAX_BODY_BYTES)
+def create_app(store: Store, registry: Registry, version: dict[str, str], audit: AuditLog) -> web.Application:
+    """The API, authenticating against the AccessTokens and authorizing with the RBAC objects in `store`'s cache;
+    `audit` must be open while the app serves."""
+    app = web.Application(middlewares=[audited, status_errors], client_max_size=MAX_BODY_BYTES)
     app[STORE_KEY] = store
     app[REGISTRY_KEY] = registry
     app[VERSION_KEY] = version
+    app[AUDIT_KEY] = audit
+    app[TOKENS_KEY] = tokens = TokenAuthenticator(store.cache)
+    app[AUTHORIZER_KEY] = authorizer = Authorizer(store.cache)
+    tokens.start()
+    authorizer.start()
+
+    async def stop(_: web.Application) -> None:
+        tokens.stop()
+        authorizer.stop()
+
+    app.on_cleanup.append(stop)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app

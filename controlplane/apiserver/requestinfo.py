@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ROOT_WORKSPACE = "root"
+from controlplane.storage.keys import ROOT_WORKSPACE
 
 # Workspace paths: `root`, `root:team-a`, `root:org:team`, each segment a DNS-1123 label.
 _WORKSPACE_RE = re.compile(r"^root(:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")

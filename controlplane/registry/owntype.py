@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from api.types import Model, OwnType
 from controlplane.errors import Cause
 from controlplane.registry.base import GenericStatusStrategy, GenericStrategy, Object
+from controlplane.registry.formats import name_is_dns_label
 
 
 def _path(prefix: str, loc: tuple[Any, ...]) -> str:
@@ -68,6 +69,8 @@ class OwnTypeStrategy(GenericStrategy):
         rt = own.resource
         super().__init__(rt.group, rt.kind, namespaced=rt.namespaced, has_status=own.status is not None)
         self.own = own
+        if own.name_is_label:
+            self.name_validator = name_is_dns_label
 
     def default(self, obj: Object) -> None:
         default_part(obj, "spec", self.own.spec)

@@ -12,8 +12,9 @@ README's dependency table and docs/performance.md): some 370 puts/s for etcd3-py
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +22,9 @@ import grpc.aio
 from etcd3aio import Etcd3Client
 from etcd3aio._protobuf import Compare, RangeRequest, RequestOp, WatchStub
 from etcd3aio.kv import SortOrder, SortTarget, prefix_range_end
+
+from controlplane.encryption import Transformer
+from controlplane.storage.keys import CORE_GROUP, ROOT
 
 # Per-call deadline: a stuck etcd must surface as an error the user can read, not as a hung kubectl.
 _RPC_TIMEOUT_SECONDS = 30.0
@@ -90,8 +94,26 @@ class EtcdTLS:
         return cls(ca_bytes, read(cert), read(key))
 
 
+def _encrypted_resource(key: str) -> str:
+    """`secrets` for /registry/<ws>/core/secrets/..., `deployments.apps` for an apps key: the name an
+    EncryptionConfiguration lists resources by."""
+    if not key.startswith(ROOT):
+        return ""
+    parts = key.split("/", 5)
+    if len(parts) < 5:
+        return ""
+    group, resource = parts[3], parts[4]
+    return resource if group == CORE_GROUP else f"{resource}.{group}"
+
+
 class EtcdStorage:
-    def __init__(self, endpoints: list[str], tls: EtcdTLS | None = None) -> None:
+    """Values of the resources in `encryption` (EncryptionConfiguration, by resource) are encrypted on their way to
+    etcd and decrypted on their way back, here and nowhere else; everything above sees plaintext."""
+
+    def __init__(
+        self, endpoints: list[str], tls: EtcdTLS | None = None, *, encryption: Mapping[str, Transformer] | None = None
+    ) -> None:
+        self._encryption = dict(encryption or {})
         self.endpoints = [endpoint_from_url(e) for e in endpoints]
         if tls is None:
             self._client = Etcd3Client(self.endpoints)
@@ -104,6 +126,20 @@ class EtcdStorage:
 
     async def connect(self) -> None:
         await self._client.connect()
+
+    def seal(self, key: str, value: bytes) -> bytes:
+        """The bytes to store at `key`: encrypted when its resource is configured for encryption."""
+        transformer = self._encryption.get(_encrypted_resource(key)) if self._encryption else None
+        return transformer.encrypt(key, value) if transformer else value
+
+    def unseal(self, key: str, stored: bytes) -> bytes:
+        """The plaintext of what is stored at `key` (EncryptionError when it cannot be decrypted)."""
+        transformer = self._encryption.get(_encrypted_resource(key)) if self._encryption else None
+        return transformer.decrypt(key, stored)[0] if transformer else stored
+
+    def _kv(self, raw: object) -> KeyValue:
+        kv = _kv(raw)
+        return replace(kv, value=self.unseal(kv.key, kv.value)) if self._encryption else kv
 
     async def close(self) -> None:
         await self._client.close()
@@ -138,19 +174,21 @@ class EtcdStorage:
 
     async def get(self, key: str) -> KeyValue | None:
         resp = await self._kv_service.get(key, timeout=_RPC_TIMEOUT_SECONDS)
-        return _kv(resp.kvs[0]) if resp.kvs else None
+        return self._kv(resp.kvs[0]) if resp.kvs else None
 
     async def range(
-        self, prefix: str, *, start: str = "", limit: int = 0, revision: int = 0
+        self, prefix: str, *, start: str = "", limit: int = 0, revision: int = 0, sealed: bool = False
     ) -> tuple[list[KeyValue], int, bool]:
-        """Keys under `prefix` from `start` (inclusive), sorted by key: (kvs, revision read at, more follow)."""
+        """Keys under `prefix` from `start` (inclusive), sorted by key: (kvs, revision read at, more follow).
+        `sealed`: values as stored (the caller unseals them, and decides what an undecryptable one means)."""
         try:
             resp = await self._range(prefix, start, limit, revision)
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.OUT_OF_RANGE and "compacted" in (exc.details() or ""):
                 raise Compacted(exc.details()) from exc
             raise
-        return [_kv(kv) for kv in resp.kvs], int(resp.header.revision), bool(resp.more)
+        convert = _kv if sealed else self._kv
+        return [convert(kv) for kv in resp.kvs], int(resp.header.revision), bool(resp.more)
 
     async def _range(self, prefix: str, start: str, limit: int, revision: int):  # type: ignore[no-untyped-def]
         return await self._kv_service.get(
@@ -175,7 +213,7 @@ class EtcdStorage:
             kvs = resp.responses[0].response_range.kvs
             if extra and not kvs:
                 raise GuardChanged(key)
-            raise PreconditionFailed(_kv(kvs[0]) if kvs else None)
+            raise PreconditionFailed(self._kv(kvs[0]) if kvs else None)
         return int(resp.header.revision)
 
     async def create(self, key: str, value: bytes, *, guard: tuple[str, int] | None = None) -> int:
@@ -187,11 +225,12 @@ class EtcdStorage:
         """
         kv = self._kv_service
         extra = [_mod_revision_is(*guard)] if guard else []
-        return await self._guarded(key, kv.txn_compare_create_revision(key, 0), kv.txn_op_put(key, value), *extra)
+        put = kv.txn_op_put(key, self.seal(key, value))
+        return await self._guarded(key, kv.txn_compare_create_revision(key, 0), put, *extra)
 
     async def update(self, key: str, value: bytes, expected_revision: int) -> int:
         """Replace a key last written at `expected_revision`; PreconditionFailed otherwise."""
-        put = self._kv_service.txn_op_put(key, value)
+        put = self._kv_service.txn_op_put(key, self.seal(key, value))
         return await self._guarded(key, _mod_revision_is(key, expected_revision), put)
 
     async def delete(self, key: str, expected_revision: int) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROOT = "/registry/"
+ROOT_WORKSPACE = "root"  # the workspace every other one descends from; it always exists
 CORE_GROUP = "core"
 
 

@@ -35,7 +35,8 @@ import grpc
 import grpc.aio
 from etcd3aio._protobuf import rpc_pb2
 
-from controlplane.storage.etcd import EtcdStorage, KeyValue
+from controlplane.encryption import EncryptionError
+from controlplane.storage.etcd import EtcdStorage
 from controlplane.storage.keys import ROOT, ObjectKey, parse_key
 
 log = logging.getLogger(__name__)
@@ -248,11 +249,14 @@ class WatchCache:
         objects: dict[ResourceId, dict[str, CachedObject]] = {}
         start, revision, keys = "", 0, 0
         while True:
-            kvs, read_at, more = await self._storage.range(ROOT, start=start, limit=_LIST_PAGE, revision=revision)
+            kvs, read_at, more = await self._storage.range(ROOT, start=start, limit=_LIST_PAGE, revision=revision,
+                                                           sealed=True)
             revision = revision or read_at
             keys += len(kvs)
             for kv in kvs:
-                self._index_into(objects, kv)
+                obj = self._decode(kv.key, kv.value, kv.mod_revision)
+                if obj is not None:
+                    self._index_into(objects, kv.key, obj, kv.mod_revision)
             if not more or not kvs:
                 break
             start = kvs[-1].key + "\x00"
@@ -271,13 +275,23 @@ class WatchCache:
             for on_relist in self._relist_listeners:
                 on_relist()
 
+    def _decode(self, key: str, stored: bytes, revision: int) -> dict[str, Any] | None:
+        """The object stored at `key`; None (and an error in the log) when it cannot be decrypted or is not JSON,
+        so that one bad value leaves its object out of the cache instead of stopping the cache."""
+        try:
+            return decode(self._storage.unseal(key, stored), revision)
+        except (EncryptionError, ValueError) as exc:
+            log.error("leaving %s out of the cache: %s", key, exc)
+            return None
+
     @staticmethod
-    def _index_into(objects: dict[ResourceId, dict[str, CachedObject]], kv: KeyValue) -> None:
-        key = parse_key(kv.key)
+    def _index_into(objects: dict[ResourceId, dict[str, CachedObject]], key_str: str, obj: dict[str, Any],
+                    revision: int) -> None:
+        key = parse_key(key_str)
         if key is None:
             return
         rid = (key.workspace, key.group, key.resource)
-        objects.setdefault(rid, {})[kv.key] = CachedObject(key, decode(kv.value, kv.mod_revision), kv.mod_revision)
+        objects.setdefault(rid, {})[key_str] = CachedObject(key, obj, revision)
 
     async def _advance(self, revision: int) -> None:
         if revision > self.revision:
@@ -354,17 +368,21 @@ class WatchCache:
         rid = (key.workspace, key.group, key.resource)
         bucket = self._objects.setdefault(rid, {})
         revision = int(ev.kv.mod_revision)
-        prev = decode(ev.prev_kv.value, ev.prev_kv.mod_revision) if ev.HasField("prev_kv") else None
+        prev = self._decode(key_str, ev.prev_kv.value, ev.prev_kv.mod_revision) if ev.HasField("prev_kv") else None
         if ev.type == ev.DELETE:
             self._key_count -= 1
             bucket.pop(key_str, None)
             if prev is None:
                 return
             # The deleted object carries the revision of its deletion, as kube-apiserver reports it.
-            obj = decode(ev.prev_kv.value, revision)
+            obj = {**prev, "metadata": {**prev["metadata"], "resourceVersion": str(revision)}}
             event = WatchEvent(DELETED, key, obj, prev, revision)
         else:
-            obj = decode(ev.kv.value, revision)
+            decoded = self._decode(key_str, ev.kv.value, revision)
+            if decoded is None:
+                bucket.pop(key_str, None)
+                return
+            obj = decoded
             bucket[key_str] = CachedObject(key, obj, revision)
             event = WatchEvent(MODIFIED if prev is not None else ADDED, key, obj, prev, revision)
         if len(self._history) == self._history.maxlen:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import re
+import ssl
 import subprocess
 import threading
 import time
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from tests.conftest import KUBECTL, ApiServer, Kubectl
+from tests.conftest import KUBECTL, TLS_CONTEXTS, ApiServer, Kubectl
 
 T = TypeVar("T")
 
@@ -151,10 +152,21 @@ def workspace_url(apiserver: ApiServer, workspace: str) -> str:
     return f"{apiserver.url}/clusters/{workspace}"
 
 
+def admin_tls(url: str) -> ssl.SSLContext:
+    """The admin's TLS context for the test server that `url` is on."""
+    return next(context for base, context in TLS_CONTEXTS.items() if url.startswith(base + "/"))
+
+
 def http(method: str, url: str, body: bytes | str | dict[str, Any] | list[Any] | None = None, *,
          content_type: str = "application/json", headers: dict[str, str] | None = None,
-         timeout: float = 30) -> tuple[int, Any, dict[str, str]]:
-    """(status, decoded JSON body or raw text, headers) of one request; errors are returned, not raised."""
+         timeout: float = 30, tls: ssl.SSLContext | None = None, token: str = "") -> tuple[int, Any, dict[str, str]]:
+    """(status, decoded JSON body or raw text, headers) of one request; errors are returned, not raised.
+
+    As the server's admin (its client certificate) unless `tls` (another identity, or none: a context with only the
+    CA) or `token` (a bearer token) say otherwise."""
+    tls = tls or admin_tls(url)
+    if token:
+        headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
     if isinstance(body, dict | list):
         body = json.dumps(body)
     data = body.encode() if isinstance(body, str) else body
@@ -164,7 +176,7 @@ def http(method: str, url: str, body: bytes | str | dict[str, Any] | list[Any] |
     for k, v in (headers or {}).items():
         req.add_header(k, v)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=tls) as resp:
             status, raw, hdrs = resp.status, resp.read(), resp.headers
     except urllib.error.HTTPError as err:
         status, raw, hdrs = err.code, err.read(), err.headers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -15,9 +16,9 @@ from controlplane.etcd_embedded import EmbeddedEtcd
 from tests.conftest import start_apiserver, stop_apiserver
 
 
-def get(url: str) -> tuple[int, dict]:
+def get(url: str, tls: ssl.SSLContext) -> tuple[int, dict]:
     try:
-        with urllib.request.urlopen(url, timeout=60) as resp:
+        with urllib.request.urlopen(url, timeout=60, context=tls) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
@@ -30,10 +31,10 @@ def test_reads_fail_with_a_clear_status_while_etcd_is_down_and_work_again_after(
     server = start_apiserver(tmp_path / "canopy", f"http://{etcd.endpoint}")
     try:
         url = f"{server.url}/api/v1/namespaces/default/configmaps"
-        assert get(url)[0] == 200
+        assert get(url, server.admin_tls)[0] == 200
         asyncio.run(etcd.stop())
 
-        status, body = get(url)
+        status, body = get(url, server.admin_tls)
         assert status in (503, 504), body
         assert body["kind"] == "Status"
         assert "etcd" in body["message"]
@@ -43,7 +44,7 @@ def test_reads_fail_with_a_clear_status_while_etcd_is_down_and_work_again_after(
         asyncio.run(restarted.start())
         try:
             deadline = time.monotonic() + 60
-            while get(url)[0] != 200:
+            while get(url, server.admin_tls)[0] != 200:
                 assert time.monotonic() < deadline, "the server did not recover after etcd came back"
                 time.sleep(0.5)
         finally:

@@ -13,7 +13,7 @@ PROTOBUF_ACCEPT = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 
 def fetch(apiserver: ApiServer, accept: str) -> tuple[str, bytes]:
     request = urllib.request.Request(f"{apiserver.url}/openapi/v2", headers={"Accept": accept})
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=30, context=apiserver.admin_tls) as response:
         return response.headers["Content-Type"], response.read()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,11 +13,15 @@ from aiohttp import web
 import api.types
 from api.registry import BUILTIN, Registry
 from api.schema import schema_for
+from controlplane import kubeconfig as kubeconfigs
 from controlplane.apiserver.app import create_app
 from controlplane.apiserver.discovery import version_info
+from controlplane.audit import AuditLog
 from controlplane.etcd_embedded import free_port
-from controlplane.server import write_kubeconfig
+from controlplane.pki import load_or_create_ca
+from controlplane.server import tls_context
 from controlplane.storage.etcd import EtcdStorage
+from controlplane.storage.keys import object_key
 from controlplane.storage.watchcache import WatchCache
 from controlplane.store import Store
 from tests.conftest import KUBECTL, Etcd, new_workspace_name
@@ -41,22 +46,37 @@ async def kubeconfig(etcd: Etcd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     schema_for.cache_clear()
     storage = EtcdStorage([etcd.endpoint])
     await storage.connect()
+    workspace = new_workspace_name()
+    await create_workspace(storage, workspace)
     cache = WatchCache(storage)
     await cache.start()
-    app = create_app(Store(storage, cache), Registry([*BUILTIN, WIDGET.resource]), version_info("test", "now"))
+    audit = AuditLog(tmp_path / "audit.log")
+    audit.open()
+    app = create_app(Store(storage, cache), Registry([*BUILTIN, WIDGET.resource]), version_info("test", "now"), audit)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    ca = load_or_create_ca(tmp_path / "pki")
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=tls_context(tmp_path / "pki", ca, ["127.0.0.1"])).start()
     path = tmp_path / "kubeconfig"
-    write_kubeconfig(path, f"http://127.0.0.1:{port}/clusters/{new_workspace_name()}")
+    cert, key = ca.issue_client_cert("admin", ["system:masters"])
+    kubeconfigs.write(path, kubeconfigs.build(f"https://127.0.0.1:{port}/clusters/{workspace}", ca.cert_pem, "admin",
+                                            cert_pem=cert, key_pem=key))
     try:
         yield path
     finally:
         await runner.cleanup()
+        await audit.close()
         await cache.stop()
         await storage.close()
         schema_for.cache_clear()
+
+
+async def create_workspace(storage: EtcdStorage, workspace: str) -> None:
+    """What `canopy workspace create` would have stored (this test serves no Workspace type)."""
+    parent, _, name = workspace.rpartition(":")
+    ws = {"apiVersion": "tenancy.canopy.dev/v1alpha1", "kind": "Workspace", "metadata": {"name": name}}
+    await storage.create(object_key(parent, "tenancy.canopy.dev", "workspaces", "", name), json.dumps(ws).encode())
 
 
 async def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> tuple[int, str, str]:

@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
-from tests.conftest import ApiServer, Etcd, Kubectl, new_workspace_name, start_apiserver, stop_apiserver
+from tests.conftest import ApiServer, Etcd, Kubectl, start_apiserver, stop_apiserver
 from tests.integration.support import http, workspace_url
 
 NS = "default"
@@ -277,7 +277,7 @@ def small_history_server(etcd: Etcd, tmp_path_factory: pytest.TempPathFactory) -
 def test_watch_from_too_old_resource_version_is_410_then_relist_works(
     small_history_server: ApiServer, tmp_path: Path
 ) -> None:
-    workspace = new_workspace_name()
+    workspace = small_history_server.new_workspace()
     api_client = api_client_for(small_history_server.kubeconfig_for(workspace, tmp_path / "kubeconfig"))
     core = client.CoreV1Api(api_client)
     try:

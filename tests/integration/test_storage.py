@@ -164,12 +164,12 @@ class FlakyStorage(EtcdStorage):
     failures = 0
 
     async def range(
-        self, prefix: str, *, start: str = "", limit: int = 0, revision: int = 0
+        self, prefix: str, *, start: str = "", limit: int = 0, revision: int = 0, sealed: bool = False
     ) -> tuple[list[KeyValue], int, bool]:
         if self.failures:
             self.failures -= 1
             raise EtcdConnectionError("KV.Range failed after 3 attempts: UNAVAILABLE (injected)")
-        return await super().range(prefix, start=start, limit=limit, revision=revision)
+        return await super().range(prefix, start=start, limit=limit, revision=revision, sealed=sealed)
 
 
 async def eventually(probe: Callable[[], bool], what: str, timeout: float = DEADLINE_SECONDS) -> None:

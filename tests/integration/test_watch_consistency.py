@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import ApiServer, Etcd, new_workspace_name, start_apiserver, stop_apiserver
+from tests.conftest import ApiServer, Etcd, start_apiserver, stop_apiserver
 
 WRITES = 300
 
@@ -61,9 +61,10 @@ async def writer(session: aiohttp.ClientSession, urls: list[str], seed: int) -> 
 
 
 async def run(first: ApiServer, second: ApiServer) -> None:
-    ws = new_workspace_name()
+    ws = first.new_workspace()
     urls = [f"{s.url}/clusters/{ws}/api/v1/namespaces/default/configmaps" for s in (first, second)]
-    async with aiohttp.ClientSession() as session:
+    connector = aiohttp.TCPConnector(ssl=first.admin_tls)  # the test servers share one CA: one admin for both
+    async with aiohttp.ClientSession(connector=connector) as session:
         for url in urls:  # both servers know the workspace before anyone watches
             async with session.get(url) as resp:
                 assert resp.status == 200

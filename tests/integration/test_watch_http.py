@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ApiServer, Kubectl
-from tests.integration.support import configmap, http, workspace_url
+from tests.integration.support import admin_tls, configmap, http, workspace_url
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def cms(apiserver: ApiServer, kubectl: Kubectl) -> str:
 def events_of(url: str, count: int, timeout: float = 20) -> list[dict[str, Any]]:
     """The first `count` events of a watch (fewer if the server ends it)."""
     events = []
-    with urllib.request.urlopen(url, timeout=timeout) as resp:
+    with urllib.request.urlopen(url, timeout=timeout, context=admin_tls(url)) as resp:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("application/json")
         while len(events) < count:
@@ -48,7 +48,7 @@ def test_watch_from_list_resource_version_sees_the_next_change(cms: str) -> None
 
 
 def test_watch_with_timeout_seconds_zero_stays_open(cms: str) -> None:
-    with urllib.request.urlopen(f"{cms}?watch=true&timeoutSeconds=0", timeout=20) as resp:
+    with urllib.request.urlopen(f"{cms}?watch=true&timeoutSeconds=0", timeout=20, context=admin_tls(cms)) as resp:
         assert http("POST", cms, configmap("late"))[0] == 201
         line = resp.readline()
     assert line, "the watch ended without delivering the event"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ApiServer, Etcd, Kubectl, new_workspace_name, start_apiserver, stop_apiserver
+from tests.conftest import ApiServer, Etcd, Kubectl, start_apiserver, stop_apiserver
 from tests.integration.support import (
+    admin_tls,
     cells,
     configmap,
     create_configmap,
@@ -26,7 +27,7 @@ from tests.integration.support import (
 @pytest.fixture
 def other(apiserver: ApiServer, tmp_path: Path) -> Kubectl:
     """kubectl for a second workspace on the same server."""
-    workspace = new_workspace_name()
+    workspace = apiserver.new_workspace()
     return Kubectl(apiserver.kubeconfig_for(workspace, tmp_path / "other.kubeconfig"), workspace)
 
 
@@ -98,7 +99,8 @@ def test_raw_watch_in_one_workspace_never_sees_the_other(apiserver: ApiServer, k
     create_configmap(other, "other-only")
     kubectl("label", "cm", "same", "changed=a")
     # Watching from before all three changes: the first event must be ours.
-    with urllib.request.urlopen(f"{url}?watch=true&resourceVersion={start}&timeoutSeconds=30", timeout=30) as resp:
+    watch = f"{url}?watch=true&resourceVersion={start}&timeoutSeconds=30"
+    with urllib.request.urlopen(watch, timeout=30, context=admin_tls(url)) as resp:
         assert resp.status == 200
         event = json.loads(resp.readline())
     assert event["type"] == "MODIFIED"

@@ -1,0 +1,101 @@
+"""Kubeconfig files: what the server writes for its admin and what `canopy kubeconfig` writes for a tenant.
+
+A tenant's kubeconfig points at the workspace URL (`https://host:6443/clusters/root:team-a`) and embeds the CA, so
+kubectl needs no flag at all. Pure: building and reading documents; the callers write them (mode 0600, atomically).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from controlplane.storage.keys import ROOT_WORKSPACE
+
+CLUSTERS_PREFIX = "/clusters/"
+
+
+class KubeconfigError(ValueError):
+    """The kubeconfig cannot be used; the message says what is wrong with it and how to get a good one."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def build(
+    server_url: str, ca_pem: bytes, user: str, *, token: str = "", cert_pem: bytes = b"", key_pem: bytes = b"",
+    name: str = "canopy", namespace: str = "default",
+) -> dict[str, Any]:
+    """One cluster, one user, one context (the current one). Credentials: a bearer token or a client certificate."""
+    credentials: dict[str, str] = {"token": token} if token else {
+        "client-certificate-data": _b64(cert_pem), "client-key-data": _b64(key_pem),
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server_url, "certificate-authority-data": _b64(ca_pem)}}],
+        "users": [{"name": user, "user": credentials}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": user, "namespace": namespace}}],
+        "current-context": name,
+    }
+
+
+def write(path: Path, config: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(yaml.safe_dump(config, sort_keys=False))
+    tmp.replace(path)
+
+
+def workspace_url(server_url: str, workspace: str) -> str:
+    """The URL of `workspace` on the server that `server_url` (any workspace's URL, or the bare server) is on."""
+    return f"{base_url(server_url)}{CLUSTERS_PREFIX}{workspace}"
+
+
+def base_url(server_url: str) -> str:
+    """`https://h:6443/clusters/root:a` -> `https://h:6443`."""
+    parts = urlsplit(server_url)
+    path = parts.path
+    if CLUSTERS_PREFIX in path:
+        path = path[: path.index(CLUSTERS_PREFIX)]
+    return f"{parts.scheme}://{parts.netloc}{path.rstrip('/')}"
+
+
+def workspace_of(server_url: str) -> str:
+    path = urlsplit(server_url).path
+    if CLUSTERS_PREFIX in path:
+        return path[path.index(CLUSTERS_PREFIX) + len(CLUSTERS_PREFIX):].strip("/") or ROOT_WORKSPACE
+    return ROOT_WORKSPACE
+
+
+def current(config: object, source: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(cluster, user) of the current context of a parsed kubeconfig; KubeconfigError when it lacks them."""
+    def fail(what: str) -> KubeconfigError:
+        return KubeconfigError(
+            f"{source} is not a usable kubeconfig: {what}; pass the admin kubeconfig the server wrote "
+            "(DATA_DIR/admin.kubeconfig)"
+        )
+
+    if not isinstance(config, dict):
+        raise fail("it is not a YAML mapping")
+    name = config.get("current-context")
+    contexts = {c.get("name"): c.get("context") or {} for c in config.get("contexts") or [] if isinstance(c, dict)}
+    if not name or name not in contexts:
+        raise fail("it has no current-context")
+    context = contexts[name]
+    clusters = {c.get("name"): c.get("cluster") or {} for c in config.get("clusters") or [] if isinstance(c, dict)}
+    users = {u.get("name"): u.get("user") or {} for u in config.get("users") or [] if isinstance(u, dict)}
+    cluster = clusters.get(context.get("cluster"))
+    user = users.get(context.get("user"))
+    if not cluster or not cluster.get("server"):
+        raise fail(f'the cluster of context "{name}" is missing or has no server')
+    if user is None:
+        raise fail(f'the user of context "{name}" is missing')
+    return cluster, user
