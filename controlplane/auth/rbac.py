@@ -475,6 +475,8 @@ class PolicyIndex:
             **{_name(role): role for role in cluster_roles},
         }
         resolved = _ClusterRoles(cluster_role_objects)
+        self._role_rules = role_rules
+        self._cluster_roles = resolved
 
         def resolve(role_ref: Mapping[str, Any], namespace: str) -> tuple[tuple[Rule, ...], str]:
             """GetRoleReferenceRules. `namespace` is the binding's; "" for a ClusterRoleBinding."""
@@ -538,6 +540,12 @@ class PolicyIndex:
                 if rule.allows(attrs):
                     return True, f"RBAC: allowed by {binding.source} to {subject.description}"
         return False, f"RBAC: {_aggregate_errors(errors)}" if errors else ""
+
+    def role_rules(self, kind: str, name: str, namespace: str) -> tuple[Rule, ...] | None:
+        """The effective rules of Role `namespace/name` or ClusterRole `name`; None when it does not exist."""
+        if kind == "Role":
+            return self._role_rules.get((namespace, name))
+        return self._cluster_roles.rules(name) if kind == "ClusterRole" else None
 
     def rules_for(self, user: UserInfo, namespace: str) -> tuple[Rule, ...]:
         """Every rule granted to the user in `namespace` (cluster-wide rules first), duplicates kept."""

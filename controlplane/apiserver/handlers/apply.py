@@ -13,6 +13,7 @@ from aiohttp import web
 
 from api.schema import resolve_schema
 from controlplane import errors
+from controlplane.apiserver.handlers.admission import admitted
 from controlplane.apiserver.handlers.context import Context, check_type
 from controlplane.apiserver.handlers.fields import validate_fields, warning_headers
 from controlplane.apiserver.handlers.managed import field_manager, reset_fields
@@ -43,11 +44,12 @@ async def apply(ctx: Context, raw: bytes, body: Any) -> web.StreamResponse:
 
     try:
         updated = await ctx.store.guaranteed_update(
-            ctx.ws, rt, ctx.namespace, ctx.name, merge, subresource=sub, dry_run=ctx.dry_run
+            ctx.ws, rt, ctx.namespace, ctx.name, merge, subresource=sub, dry_run=ctx.dry_run, track=admitted(ctx, None)
         )
         return ctx.respond(updated, 200, warning_headers(warnings))
     except errors.StatusError as exc:
         if exc.code != 404 or sub:
             raise
-    created = await ctx.store.create(ctx.ws, rt, ctx.namespace, merge(None), dry_run=ctx.dry_run)
+    created = await ctx.store.create(ctx.ws, rt, ctx.namespace, merge(None), dry_run=ctx.dry_run,
+                                     track=admitted(ctx, None))
     return ctx.respond(created, 201, warning_headers(warnings))

@@ -11,6 +11,7 @@ from typing import Any
 
 from api.schema import resolve_schema
 from controlplane import errors
+from controlplane.apiserver.handlers.admission import admitted
 from controlplane.apiserver.handlers.context import Context
 from controlplane.apply import track_update
 from controlplane.store import Tracker, now_rfc3339
@@ -52,4 +53,4 @@ def tracker(ctx: Context, subresource: str = "") -> Tracker:
             subresource=subresource, reset_fields=reset_fields(subresource),
         )
 
-    return track
+    return admitted(ctx, track) or track
