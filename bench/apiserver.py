@@ -7,9 +7,14 @@ Measures, each at concurrency 50:
 - API creates/s (POST ConfigMap over HTTP) -> ratio to raw etcd puts (bar: >= 0.8), and the floor any aiohttp
   server over etcd3aio has: a bare handler that only stores the body with one guarded txn;
 - GETs/s of one object from the watch cache, and of the same bytes from a bare aiohttp handler -> ratio (bar: >= 0.5);
+- the cost of authorization: GETs/s of one ConfigMap in a tenant workspace with a token whose user is bound to the
+  `view` ClusterRole there (RBAC evaluated on every request) against the same GETs with a token of a user in
+  `system:masters` (RBAC skipped) -> ratio (bar: >= 0.9);
 - p50/p99 latency of each;
 - watch fan-out: N open watches on one namespace; the time from an update until every watcher has the event (p50/p99).
-The server and the bare handler run as separate processes, the load generator in this one.
+The server and the bare handlers run as separate processes, the load generator in this one. Everything is HTTPS:
+the server serves TLS only, and the bare handlers serve it the same way with a certificate from the server's CA.
+The load generator presents the admin's client certificate, or a bearer token where the user matters.
 """
 
 from __future__ import annotations
@@ -29,12 +34,29 @@ from pathlib import Path
 import aiohttp
 from etcd3aio import Etcd3Client
 
+from bench.harness import (
+    WARMUP,
+    check,
+    client_ssl,
+    create_workspace,
+    mint_token,
+    percentile,
+    print_results,
+    run_load,
+    session,
+    start_server,
+    wait_ready,
+    wait_until,
+)
 from controlplane.etcd_embedded import EmbeddedEtcd, free_port
 
-CONCURRENCY = 50
-# Requests made before each measured phase and not counted: the first requests of a fresh process pay for lazy
-# imports, schema building and connection set-up, which is not the steady state being compared.
-WARMUP = 500
+# The tenant of the authorization measurement: a user bound to `view` in one namespace of its workspace.
+TENANT_WORKSPACE = "bench-tenant"
+TENANT_USER = "tenant-viewer"
+MASTER_USER = "bench-master"
+# The two sides of the authorization measurement take turns, so that whatever else this shared machine does
+# falls on both alike.
+RBAC_ROUNDS = 5
 
 
 def configmap(name: str) -> dict:
@@ -46,50 +68,20 @@ def configmap(name: str) -> dict:
     }
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
-
-
-async def run_load(n: int, op: Callable[[int], Awaitable[None]]) -> tuple[float, list[float]]:
-    """Run op(0..n-1) with CONCURRENCY workers: (ops per second, latencies in ms)."""
-    latencies: list[float] = []
-    counter = iter(range(n))
-
-    async def worker() -> None:
-        for i in counter:
-            start = time.perf_counter()
-            await op(i)
-            latencies.append((time.perf_counter() - start) * 1000)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return n / (time.perf_counter() - start), latencies
-
-
-async def wait_ready(url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(url) as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
 async def wait_ready_post(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(300):
-        try:
-            async with session.post(url, json={}) as resp:
-                if resp.status == 201:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
+    async def stores() -> bool:
+        async with session.post(url, json={}) as resp:
+            return resp.status == 201
+
+    await wait_until(stores, f"POST {url} answering 201", timeout=30)
+
+
+def start_bare_handler(port: int, body_file: Path, ca_dir: Path, etcd_endpoint: str = "") -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.bare_handler", str(port), str(body_file), str(ca_dir),
+         *([etcd_endpoint] if etcd_endpoint else [])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
 
 
 async def bench(args: argparse.Namespace) -> dict[str, float]:
@@ -98,6 +90,7 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
         etcd = EmbeddedEtcd(Path(tmp) / "etcd")
         await etcd.start()
         procs: list[subprocess.Popen[bytes]] = []
+        server = None
         try:
             stored = json.dumps(configmap("x" * 20), separators=(",", ":")).encode()
             client = Etcd3Client([etcd.endpoint])
@@ -114,21 +107,14 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
             results["etcd_put_p50_ms"], results["etcd_put_p99_ms"] = percentile(lat, 0.5), percentile(lat, 0.99)
             await client.close()
 
-            port = free_port()
-            data_dir = Path(tmp) / "canopy"
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "controlplane.cli", "server", "--data-dir", str(data_dir), "--port", str(port),
-                 "--etcd-servers", f"http://{etcd.endpoint}"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            ))
-            api = f"http://127.0.0.1:{port}"
-            await wait_ready(f"{api}/readyz")
-            connector = aiohttp.TCPConnector(limit=0)
-            async with aiohttp.ClientSession(connector=connector) as session:
+            server = await start_server(Path(tmp) / "canopy", etcd.endpoint)
+            api, pki = server.url, server.pki_dir
+            admin_tls = client_ssl(pki)
+            async with session(admin_tls) as admin:
                 cm_url = f"{api}/api/v1/namespaces/default/configmaps"
 
                 async def create(i: int) -> None:
-                    async with session.post(cm_url, json=configmap(f"cm-{i:08d}")) as resp:
+                    async with admin.post(cm_url, json=configmap(f"cm-{i:08d}")) as resp:
                         assert resp.status == 201, await resp.text()
                         await resp.read()
 
@@ -139,15 +125,12 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                 floor_port = free_port()
                 floor_body = Path(tmp) / "floor.json"
                 floor_body.write_bytes(stored)
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "bench.bare_handler", str(floor_port), str(floor_body), etcd.endpoint],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                ))
-                floor_url = f"http://127.0.0.1:{floor_port}/x"
-                await wait_ready_post(session, floor_url)
+                procs.append(start_bare_handler(floor_port, floor_body, pki, etcd.endpoint))
+                floor_url = f"https://127.0.0.1:{floor_port}/x"
+                await wait_ready_post(admin, floor_url)
 
                 async def floor_create(i: int) -> None:
-                    async with session.post(floor_url, json=configmap(f"cm-{i:08d}")) as resp:
+                    async with admin.post(floor_url, json=configmap(f"cm-{i:08d}")) as resp:
                         assert resp.status == 201
                         await resp.read()
 
@@ -155,11 +138,11 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                 results["floor_creates_per_s"], _ = await run_load(args.creates, floor_create)
 
                 one = f"{cm_url}/cm-00000000"
-                async with session.get(one) as resp:
+                async with admin.get(one) as resp:
                     body = await resp.read()
 
                 async def get_api(_: int) -> None:
-                    async with session.get(one) as resp:
+                    async with admin.get(one) as resp:
                         assert resp.status == 200
                         await resp.read()
 
@@ -171,15 +154,12 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                 body_file = Path(tmp) / "body.json"
                 body_file.write_bytes(body)
                 bare_port = free_port()
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "bench.bare_handler", str(bare_port), str(body_file)],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                ))
-                bare = f"http://127.0.0.1:{bare_port}/x"
-                await wait_ready(bare)
+                procs.append(start_bare_handler(bare_port, body_file, pki))
+                bare = f"https://127.0.0.1:{bare_port}/x"
+                await wait_ready(bare, admin_tls)
 
                 async def get_bare(_: int) -> None:
-                    async with session.get(bare) as resp:
+                    async with admin.get(bare) as resp:
                         await resp.read()
 
                 await run_load(WARMUP, get_bare)
@@ -187,17 +167,82 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                 results["bare_gets_per_s"], lat = await run_load(args.gets, get_bare)
                 results["bare_get_p50_ms"], results["bare_get_p99_ms"] = percentile(lat, 0.5), percentile(lat, 0.99)
 
-                fanout = await watch_fanout(session, api, args.watchers, args.rounds)
+                results |= await authorization_cost(admin, api, pki, args.gets)
+
+                fanout = await watch_fanout(admin, api, args.watchers, args.rounds)
                 results["watch_fanout_p50_ms"] = statistics.median(fanout)
                 results["watch_fanout_p99_ms"] = percentile(fanout, 0.99)
         finally:
             for p in procs:
                 p.terminate()
                 p.wait()
+            if server is not None:
+                server.stop()
             await etcd.stop()
     results["create_ratio"] = results["api_creates_per_s"] / results["etcd_puts_per_s"]
     results["floor_ratio"] = results["floor_creates_per_s"] / results["etcd_puts_per_s"]
     results["get_ratio"] = results["api_gets_per_s"] / results["bare_gets_per_s"]
+    results["rbac_get_ratio"] = results["rbac_gets_per_s"] / results["master_gets_per_s"]
+    return results
+
+
+async def authorization_cost(admin: aiohttp.ClientSession, api: str, pki: Path, gets: int) -> dict[str, float]:
+    """GETs/s of one ConfigMap in a tenant workspace, by a `view` user (RBAC) and by a `system:masters` user (none).
+
+    Both authenticate the same way (a bearer token, over TLS without a client certificate), so the only difference
+    is the authorization step: RBAC, whose decisions the server memoises, against the `system:masters` shortcut.
+    """
+    await create_workspace(admin, api, TENANT_WORKSPACE)
+    workspace = f"{api}/clusters/root:{TENANT_WORKSPACE}"
+    async with admin.post(f"{workspace}/api/v1/namespaces/default/configmaps", json=configmap("shared")) as resp:
+        await check(resp, 201)
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "viewer", "namespace": "default"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": TENANT_USER}],
+    }
+    async with admin.post(f"{workspace}/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                          json=binding) as resp:
+        await check(resp, 201)
+    viewer_token = await mint_token(admin, api, TENANT_USER)
+    master_token = await mint_token(admin, api, MASTER_USER, ["system:masters"])
+    one = f"{workspace}/api/v1/namespaces/default/configmaps/shared"
+    token_tls = client_ssl(pki, client_cert=False)
+    results: dict[str, float] = {}
+    async with session(token_tls, {"Authorization": f"Bearer {viewer_token}"}) as viewer, \
+            session(token_tls, {"Authorization": f"Bearer {master_token}"}) as master:
+
+        async def allowed(s: aiohttp.ClientSession) -> bool:
+            async with s.get(one) as resp:
+                return resp.status == 200
+
+        # The token and the binding take effect once the server's watch cache has them.
+        await wait_until(lambda: allowed(viewer), "the viewer's token and RoleBinding taking effect")
+        await wait_until(lambda: allowed(master), "the system:masters token taking effect")
+
+        def getter(s: aiohttp.ClientSession) -> Callable[[int], Awaitable[None]]:
+            async def get(_: int) -> None:
+                async with s.get(one) as resp:
+                    assert resp.status == 200, await resp.text()
+                    await resp.read()
+            return get
+
+        sides = {"rbac": getter(viewer), "master": getter(master)}
+        for op in sides.values():
+            await run_load(WARMUP, op)
+        elapsed = dict.fromkeys(sides, 0.0)
+        latencies: dict[str, list[float]] = {side: [] for side in sides}
+        per_round = gets // RBAC_ROUNDS
+        for _ in range(RBAC_ROUNDS):
+            for side, op in sides.items():
+                rate, lat = await run_load(per_round, op)
+                elapsed[side] += per_round / rate
+                latencies[side] += lat
+        for side in sides:
+            results[f"{side}_gets_per_s"] = per_round * RBAC_ROUNDS / elapsed[side]
+            results[f"{side}_get_p50_ms"] = percentile(latencies[side], 0.5)
+            results[f"{side}_get_p99_ms"] = percentile(latencies[side], 0.99)
     return results
 
 
@@ -252,13 +297,11 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
     r = asyncio.run(bench(args))
-    print(f"{'measure':<34}{'value':>12}")
-    for key, value in r.items():
-        print(f"{key:<34}{value:>12.2f}")
-    print()
+    print_results(r)
     print(f"API creates / raw etcd puts: {r['create_ratio']:.2f} (bar >= 0.8)")
     print(f"  floor (bare aiohttp handler + one etcd txn, no Kubernetes work) / raw etcd puts: {r['floor_ratio']:.2f}")
     print(f"cached GETs / bare handler:  {r['get_ratio']:.2f} (bar >= 0.5)")
+    print(f"GETs with RBAC (view binding) / GETs as system:masters: {r['rbac_get_ratio']:.2f} (bar >= 0.9)")
     print(f"watch fan-out to {args.watchers} watchers: p50 {r['watch_fanout_p50_ms']:.1f} ms, "
           f"p99 {r['watch_fanout_p99_ms']:.1f} ms")
 

@@ -48,7 +48,8 @@ def build(
 def write(path: Path, config: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # a leftover could be readable by others; O_EXCL makes a fresh 0600 file
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(yaml.safe_dump(config, sort_keys=False))
     tmp.replace(path)
@@ -85,17 +86,19 @@ def current(config: object, source: str) -> tuple[dict[str, Any], dict[str, Any]
 
     if not isinstance(config, dict):
         raise fail("it is not a YAML mapping")
+    def entries(key: str, field: str) -> dict[Any, Any]:
+        listed = config.get(key)
+        return {e.get("name"): e.get(field) for e in listed if isinstance(e, dict)} if isinstance(listed, list) else {}
+
     name = config.get("current-context")
-    contexts = {c.get("name"): c.get("context") or {} for c in config.get("contexts") or [] if isinstance(c, dict)}
-    if not name or name not in contexts:
+    contexts = entries("contexts", "context")
+    context = contexts.get(name) if isinstance(name, str) else None
+    if not isinstance(context, dict):
         raise fail("it has no current-context")
-    context = contexts[name]
-    clusters = {c.get("name"): c.get("cluster") or {} for c in config.get("clusters") or [] if isinstance(c, dict)}
-    users = {u.get("name"): u.get("user") or {} for u in config.get("users") or [] if isinstance(u, dict)}
-    cluster = clusters.get(context.get("cluster"))
-    user = users.get(context.get("user"))
-    if not cluster or not cluster.get("server"):
+    cluster = entries("clusters", "cluster").get(context.get("cluster"))
+    user = entries("users", "user").get(context.get("user"), False)
+    if not isinstance(cluster, dict) or not cluster.get("server"):
         raise fail(f'the cluster of context "{name}" is missing or has no server')
-    if user is None:
+    if user is False or (user is not None and not isinstance(user, dict)):
         raise fail(f'the user of context "{name}" is missing')
-    return cluster, user
+    return cluster, user or {}

@@ -118,11 +118,11 @@ class Store:
         return self.peek(parent, WORKSPACE.resource, "", name) is not None and self.workspace_exists(parent)
 
     def forget_workspace(self, ws: str) -> None:
-        """The workspace was deleted: addressing it again starts it afresh."""
+        """The workspace was deleted: if it is made again, it starts afresh."""
         self._known_workspaces.discard(ws)
 
     async def ensure_workspace(self, ws: str) -> None:
-        """A workspace exists once addressed: give it the namespaces every cluster has."""
+        """Give an existing workspace, on the first request into it, the namespaces every cluster has."""
         if ws in self._known_workspaces and self.peek(ws, _namespace_type(), "", "default") is not None:
             return
         ns_type = _namespace_type()

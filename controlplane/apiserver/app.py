@@ -18,7 +18,7 @@ from etcd3aio.errors import EtcdError
 from api.registry import Registry, ResourceType
 from controlplane import errors
 from controlplane.apiserver import discovery, openapi_routes
-from controlplane.apiserver.handlers.context import Context, dumps
+from controlplane.apiserver.handlers.context import CREATED_NAME_KEY, Context, dumps
 from controlplane.apiserver.handlers.create import create
 from controlplane.apiserver.handlers.delete import delete, delete_collection
 from controlplane.apiserver.handlers.get import get
@@ -148,7 +148,8 @@ def _audit_entry(request: web.Request, code: int) -> dict[str, Any]:
         entry.update(workspace=info.workspace, verb=info.verb)
         if info.is_resource:
             resource = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
-            entry.update(apiGroup=info.group, resource=resource, namespace=info.namespace, name=info.name)
+            name = info.name or request.get(CREATED_NAME_KEY, "")
+            entry.update(apiGroup=info.group, resource=resource, namespace=info.namespace, name=name)
     return entry
 
 

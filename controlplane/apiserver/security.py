@@ -27,6 +27,9 @@ USER_KEY = "canopy.user"  # the request's (possibly impersonated) UserInfo, once
 
 _HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
 _SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
+_SERVICE_ACCOUNTS_GROUP = "system:serviceaccounts"
+ANONYMOUS = "system:anonymous"
+UNAUTHENTICATED = "system:unauthenticated"
 
 
 def is_public(info: RequestInfo) -> bool:
@@ -43,7 +46,7 @@ def unauthorized(message: str) -> errors.StatusError:
 def authenticate(request: web.Request, tokens: TokenAuthenticator) -> UserInfo:
     authorization = request.headers.get("Authorization")
     try:
-        if authorization is not None:
+        if authorization:
             return tokens.authenticate(bearer_token(authorization))
     except Unauthorized as exc:
         raise unauthorized(str(exc)) from None
@@ -71,8 +74,9 @@ def attributes(user: UserInfo, info: RequestInfo) -> Attributes:
 
 
 def impersonate(request: web.Request, user: UserInfo, workspace: str, authorizer: Authorizer) -> UserInfo:
+    """The user to act as, after checking the caller may impersonate it (kube-apiserver's WithImpersonation)."""
     headers = request.headers
-    target = headers.get("Impersonate-User")
+    target = headers.get("Impersonate-User") or None  # an empty header is no impersonation, as in Kubernetes
     groups = tuple(headers.getall("Impersonate-Group", ()))
     uid = headers.get("Impersonate-Uid")
     extra = [h for h in headers if h.lower().startswith("impersonate-extra-")]
@@ -85,7 +89,12 @@ def impersonate(request: web.Request, user: UserInfo, workspace: str, authorizer
         return user
     if extra:
         raise errors.bad_request("Impersonate-Extra-* headers are not supported by this server; leave them out")
-    checks = [_impersonate_user(user, target)]
+    service_account = _service_account(target)
+    checks = [
+        Attributes(user, "impersonate", True, resource="serviceaccounts", namespace=service_account[0],
+                   name=service_account[1])
+        if service_account else Attributes(user, "impersonate", True, resource="users", name=target)
+    ]
     checks += [Attributes(user, "impersonate", True, resource="groups", name=g) for g in groups]
     if uid:
         checks.append(Attributes(user, "impersonate", True, api_group="authentication.k8s.io", resource="uids",
@@ -94,16 +103,21 @@ def impersonate(request: web.Request, user: UserInfo, workspace: str, authorizer
         allowed, reason = authorizer.authorize(workspace, check)
         if not allowed:
             raise errors.forbidden(reason)
-    all_groups = groups if target == "system:anonymous" else (*groups, AUTHENTICATED)
+    if service_account and not groups:
+        groups = (_SERVICE_ACCOUNTS_GROUP, f"{_SERVICE_ACCOUNTS_GROUP}:{service_account[0]}")
+    if target == ANONYMOUS:
+        all_groups = groups if UNAUTHENTICATED in groups else (*groups, UNAUTHENTICATED)
+    else:
+        all_groups = groups if {AUTHENTICATED, UNAUTHENTICATED} & set(groups) else (*groups, AUTHENTICATED)
     return UserInfo(target, tuple(dict.fromkeys(all_groups)), uid or "")
 
 
-def _impersonate_user(user: UserInfo, target: str) -> Attributes:
-    if target.startswith(_SERVICE_ACCOUNT_PREFIX):
-        namespace, _, name = target[len(_SERVICE_ACCOUNT_PREFIX):].partition(":")
-        if namespace and name:
-            return Attributes(user, "impersonate", True, resource="serviceaccounts", namespace=namespace, name=name)
-    return Attributes(user, "impersonate", True, resource="users", name=target)
+def _service_account(user: str) -> tuple[str, str] | None:
+    """(namespace, name) of `system:serviceaccount:<namespace>:<name>`, or None for any other user name."""
+    if not user.startswith(_SERVICE_ACCOUNT_PREFIX):
+        return None
+    parts = user[len(_SERVICE_ACCOUNT_PREFIX):].split(":")
+    return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
 
 
 def admit(user: UserInfo, info: RequestInfo, store: Store, authorizer: Authorizer) -> None:

@@ -60,7 +60,7 @@ class TokenAuthenticator:
         self._cache = cache
         self._now = now
         self._by_hash: dict[str, _Token] = {}
-        self._hash_of: dict[str, str] = {}  # AccessToken name -> its hash, to forget it when it changes or goes
+        self._by_name: dict[str, tuple[str, _Token]] = {}  # AccessToken name -> (its hash, its token)
 
     def start(self) -> None:
         self._rebuild()
@@ -71,7 +71,7 @@ class TokenAuthenticator:
 
     def _rebuild(self) -> None:
         self._by_hash.clear()
-        self._hash_of.clear()
+        self._by_name.clear()
         rid = (ROOT_WORKSPACE, _TOKENS.group, _TOKENS.plural)
         for cached in self._cache.list(rid, resource_prefix(ROOT_WORKSPACE, _TOKENS.group, _TOKENS.plural)):
             self._remember(cached.key.name, cached.obj)
@@ -85,9 +85,16 @@ class TokenAuthenticator:
             self._remember(key.name, event.obj)
 
     def _forget(self, name: str) -> None:
-        old = self._hash_of.pop(name, None)
-        if old is not None:
-            self._by_hash.pop(old, None)
+        forgotten = self._by_name.pop(name, None)
+        if forgotten is None:
+            return
+        digest = forgotten[0]
+        self._by_hash.pop(digest, None)
+        # Another AccessToken may hold the same hash (the same token stored twice): it keeps working.
+        for other_digest, token in self._by_name.values():
+            if other_digest == digest:
+                self._by_hash[digest] = token
+                break
 
     def _remember(self, name: str, obj: Mapping[str, Any]) -> None:
         spec = obj.get("spec") or {}
@@ -99,8 +106,9 @@ class TokenAuthenticator:
         except ValueError:
             return
         groups = [g for g in spec.get("groups") or [] if isinstance(g, str)]
-        self._hash_of[name] = digest
-        self._by_hash[digest] = _Token(with_authenticated(user, groups), expires)
+        token = _Token(with_authenticated(user, groups), expires)
+        self._by_name[name] = (digest, token)
+        self._by_hash[digest] = token
 
     def authenticate(self, token: str) -> UserInfo:
         found = self._by_hash.get(token_hash(token))

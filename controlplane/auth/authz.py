@@ -88,7 +88,8 @@ class Authorizer:
                 for r in _RBAC_RESOURCES
             ]
             entry = _Workspace(PolicyIndex(*objects))
-            self._workspaces[workspace] = entry
+            if any(objects):  # a workspace without RBAC objects (or that does not exist) is not worth remembering
+                self._workspaces[workspace] = entry
         return entry
 
     def is_member(self, user: UserInfo, workspace: str) -> bool:

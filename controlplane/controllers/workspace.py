@@ -1,7 +1,9 @@
 """Workspace lifecycle: a Workspace object in a parent makes the child workspace; deleting it removes all of it.
 
 `team-a` in `root` is the logical cluster `root:team-a`, served at /clusters/root:team-a. On creation the
-controller gives the child its system namespaces (Initializing -> Ready) and writes its URL into the status. A
+controller holds the Workspace with a finalizer and writes the URL into the status (Initializing -> Ready). The
+child's system namespaces are not made here but by the first request into it (`Store.ensure_workspace`), so a
+workspace nobody uses stays one object in its parent. A
 deleted Workspace is held by a finalizer while the controller deletes every key of the child and of every
 workspace below it (`root:team-a:...`) — two etcd range deletions, whatever they hold — and then lets it go.
 Level-based: on start, and after a relist, every Workspace is looked at again.
@@ -68,7 +70,6 @@ class WorkspaceController:
             await self._update(parent, name, _with_finalizer)
         if (cached.obj.get("status") or {}).get("phase") != "Ready":
             await self._set_status(parent, name, {"phase": "Initializing"})
-            await self.store.ensure_workspace(child)
             await self._set_status(parent, name, {"phase": "Ready", "URL": f"{self.base_url}/clusters/{child}"})
             log.info("workspace %s is ready", child)
         return True

@@ -64,6 +64,7 @@ def test_deleting_a_workspace_deletes_it_and_its_children_from_etcd(
     grandchild = f"{child}:sub"
     eventually(lambda: json.loads(team("get", "ws", "sub", "-o", "json")).get("status", {}).get("phase")
                == "Ready", what="nested workspace Ready")
+    in_workspace(apiserver, grandchild, tmp_path)("create", "configmap", "deep", "--from-literal=a=b")
     assert keys_under(etcd, f"{ROOT}{child}/") and keys_under(etcd, f"{ROOT}{grandchild}/")
 
     assert kubectl("delete", "ws", "team-a") == 'workspace.tenancy.canopy.dev "team-a" deleted\n'

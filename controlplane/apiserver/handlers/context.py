@@ -22,6 +22,8 @@ from controlplane.apiserver.requestinfo import RequestInfo
 from controlplane.store import Store
 
 JSON_CONTENT_TYPE = "application/json"
+# The name of an object a POST created (the URL does not carry it), for the audit log.
+CREATED_NAME_KEY = "canopy.created_name"
 
 
 @dataclass

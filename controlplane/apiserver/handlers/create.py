@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from controlplane import errors
-from controlplane.apiserver.handlers.context import Context, check_type
+from controlplane.apiserver.handlers.context import CREATED_NAME_KEY, Context, check_type
 from controlplane.apiserver.handlers.fields import validate_fields, warning_headers
 from controlplane.apiserver.handlers.managed import tracker
 from controlplane.apiserver.negotiation import decode_body
@@ -23,4 +23,5 @@ async def create(ctx: Context) -> web.StreamResponse:
             f"request ({namespace})"
         )
     created = await ctx.store.create(ctx.ws, ctx.rt, namespace, body, dry_run=ctx.dry_run, track=tracker(ctx))
+    ctx.request[CREATED_NAME_KEY] = created["metadata"]["name"]
     return ctx.respond(created, 201, warning_headers(warnings))

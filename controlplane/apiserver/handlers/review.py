@@ -76,7 +76,7 @@ async def review(ctx: Context) -> web.StreamResponse:
     elif ctx.rt.plural == "selfsubjectaccessreviews":
         allowed, reason = ctx.request.app[AUTHORIZER_KEY].authorize(ctx.ws, access_attributes(user, spec))
         status = {"allowed": allowed}
-        if reason:
+        if allowed:  # a denial's reason is the forbidden message, which `kubectl auth can-i` would print after "no"
             status["reason"] = reason
     else:
         status = _rules(ctx, user, str(spec.get("namespace") or ""))

@@ -1,0 +1,294 @@
+"""Workspace benchmark: how fast empty workspaces are made, and what each one costs the server and etcd.
+
+    python -m bench.workspaces [--count 10000] [--used 1000] [--settle 5]
+
+One `canopy server` process over an etcd started here. After a warm-up (workspaces made and used the same way,
+not counted) and a settle, it measures:
+- workspaces/s: `--count` Workspaces POSTed as the admin at concurrency 50, from the first POST until the
+  controller has moved the last one to phase Ready (seen on a watch of the Workspaces, then checked with a list);
+  and the create-only rate (until the last POST has answered) (bar: >= 200 workspaces/s);
+- the server's RSS (VmRSS) before and after, once the server has had `--settle` seconds to collect garbage:
+  (after - before) / count, in KiB per empty workspace (bar: <= 10 KiB);
+- etcd: keys and bytes in use (`Status` dbSizeInUse) per workspace, with the history the writes left and again
+  once that history is compacted away;
+- a *used* workspace: one GET /api/v1/namespaces in each of `--used` of them, which makes the namespaces, the
+  ServiceAccounts and the `kubernetes` Service every cluster has (made lazily, on the first request into a
+  workspace); the extra RSS and etcd space that adds per workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from etcd3aio import Etcd3Client
+from etcd3aio.kv import prefix_range_end
+
+from bench.harness import (
+    TENANCY,
+    ServerProcess,
+    check,
+    client_ssl,
+    print_results,
+    run_load,
+    session,
+    start_server,
+    wait_until,
+)
+from controlplane.etcd_embedded import EmbeddedEtcd
+
+WORKSPACES_PATH = "/clusters/root/apis/tenancy.canopy.dev/v1alpha1/workspaces"
+MEASURED_PREFIX = "w-"  # measured workspaces are w-00000, w-00001, ...; warm-up ones are warm-000, ...
+WARMUP_WORKSPACES = 200
+WARMUP_USED = 50
+
+
+def measured(i: int) -> str:
+    return f"{MEASURED_PREFIX}{i:05d}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Etcd:
+    """What etcd holds: key counts under a prefix, bytes in use, and compaction of the history."""
+
+    def __init__(self, client: Etcd3Client) -> None:
+        assert client.kv is not None and client.maintenance is not None
+        self.kv = client.kv
+        self.maintenance = client.maintenance
+        self.compacted = 0
+
+    async def keys(self, prefix: str) -> int:
+        resp = await self.kv.get(prefix, range_end=prefix_range_end(prefix.encode()), count_only=True)
+        return int(resp.count)
+
+    async def bytes_in_use(self) -> int:
+        return int((await self.maintenance.status()).dbSizeInUse)
+
+    async def compact(self) -> None:
+        """Drop every old revision, as the server's compactor would after its interval, and wait until it is done."""
+        revision = int((await self.kv.get("/bench-revision-probe", count_only=True)).header.revision)
+        if revision > self.compacted:
+            await self.kv.compact(revision, physical=True)
+            self.compacted = revision
+
+
+async def create_workspaces(admin: aiohttp.ClientSession, api: str, names: list[str]) -> float:
+    """POST a Workspace for each name at concurrency 50; returns creates/s."""
+    url = f"{api}{WORKSPACES_PATH}"
+
+    async def create(i: int) -> None:
+        body = {"apiVersion": TENANCY, "kind": "Workspace", "metadata": {"name": names[i]}, "spec": {}}
+        async with admin.post(url, json=body) as resp:
+            await check(resp, 201)
+
+    rate, _ = await run_load(len(names), create)
+    return rate
+
+
+async def list_phases(admin: aiohttp.ClientSession, api: str) -> tuple[dict[str, str], str]:
+    """({workspace name: status.phase}, resourceVersion of the list) of the Workspaces in root."""
+    async with admin.get(f"{api}{WORKSPACES_PATH}") as resp:
+        body = await check(resp, 200)
+    phases = {item["metadata"]["name"]: (item.get("status") or {}).get("phase", "") for item in body["items"]}
+    return phases, body["metadata"]["resourceVersion"]
+
+
+class ReadyWatch:
+    """Follows a watch of the Workspaces in root until every one of `names` is Ready.
+
+    A watch rather than repeated lists: listing 10,000 Workspaces again and again would load the very server whose
+    controller is being timed. Each Workspace's latest phase counts, so one that goes back from Ready (the
+    controller acting on a stale copy) is waited for again; `regressions` counts such steps back. Should the watch
+    end, a list says where things stand and a new watch resumes from it.
+    """
+
+    def __init__(self, admin: aiohttp.ClientSession, api: str, names: set[str]) -> None:
+        self.admin, self.api = admin, api
+        self.pending = set(names)
+        self.names = names
+        self.regressions = 0
+
+    def _seen(self, name: str, phase: str) -> None:
+        if name not in self.names:
+            return
+        if phase == "Ready":
+            self.pending.discard(name)
+        elif name not in self.pending:
+            self.pending.add(name)
+            self.regressions += 1
+
+    async def until_ready(self, rv: str) -> float:
+        """Watch from `rv`; the time the last pending Workspace was seen Ready."""
+        while self.pending:
+            async with self.admin.get(f"{self.api}{WORKSPACES_PATH}", params={"watch": "1", "resourceVersion": rv},
+                                      timeout=aiohttp.ClientTimeout(total=None)) as resp:
+                if resp.status != 200:
+                    await check(resp, 200)
+                async for line in resp.content:
+                    event = json.loads(line)
+                    obj = event["object"]
+                    if event["type"] == "ERROR":
+                        break
+                    rv = obj["metadata"]["resourceVersion"]
+                    if event["type"] != "DELETED":
+                        self._seen(obj["metadata"]["name"], (obj.get("status") or {}).get("phase", ""))
+                    if not self.pending:
+                        return time.perf_counter()
+            phases, rv = await list_phases(self.admin, self.api)
+            for name in self.names:
+                self._seen(name, phases.get(name, ""))
+        return time.perf_counter()
+
+
+async def use_workspaces(admin: aiohttp.ClientSession, api: str, names: list[str]) -> float:
+    """The first request into each workspace: GET its namespaces (which makes them); returns requests/s."""
+
+    async def first_get(i: int) -> None:
+        async with admin.get(f"{api}/clusters/root:{names[i]}/api/v1/namespaces") as resp:
+            await check(resp, 200)
+
+    rate, _ = await run_load(len(names), first_get)
+    return rate
+
+
+async def settle(etcd: Etcd, prefix: str, seconds: float) -> int:
+    """Wait until the number of keys under `prefix` has not changed for a second (controllers that react to the
+    last writes are done), then `seconds` more for the server to collect garbage; the final key count."""
+    last, stable_since = -1, time.monotonic()
+    while time.monotonic() - stable_since < 1.0:
+        count = await etcd.keys(prefix)
+        if count != last:
+            last, stable_since = count, time.monotonic()
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(seconds)
+    return await etcd.keys(prefix)
+
+
+async def bench(args: argparse.Namespace) -> dict[str, float]:
+    results: dict[str, float] = {}
+    n = args.count
+    names = [measured(i) for i in range(n)]
+    children = f"/registry/root:{MEASURED_PREFIX}"  # every key inside the measured workspaces
+    with tempfile.TemporaryDirectory() as tmp:
+        etcd_process = EmbeddedEtcd(Path(tmp) / "etcd")
+        await etcd_process.start()
+        client = Etcd3Client([etcd_process.endpoint])
+        server: ServerProcess | None = None
+        try:
+            await client.connect()
+            etcd = Etcd(client)
+            server = await start_server(Path(tmp) / "canopy", etcd_process.endpoint)
+            api = server.url
+            async with session(client_ssl(server.pki_dir)) as admin:
+                # Warm-up: the same requests as measured below, on other workspaces, so that lazy imports, caches
+                # and the connection pool are in place before the first RSS reading.
+                warm = [f"warm-{i:03d}" for i in range(WARMUP_WORKSPACES)]
+                await create_workspaces(admin, api, warm)
+                await wait_until(
+                    lambda: _all_ready(admin, api, warm), "the warm-up workspaces becoming Ready", timeout=120)
+                await use_workspaces(admin, api, warm[:WARMUP_USED])
+
+                await settle(etcd, children, args.settle)
+                await etcd.compact()
+                rss_before = server.rss_kib()
+                db_before = await etcd.bytes_in_use()
+                keys_before = await etcd.keys("/registry/")
+                _, rv = await list_phases(admin, api)
+                cpu_before = cpu_seconds(server.pid)
+
+                start = time.perf_counter()
+                watch = ReadyWatch(admin, api, set(names))
+                ready = asyncio.create_task(watch.until_ready(rv))
+                await create_workspaces(admin, api, names)
+                created = time.perf_counter()
+                all_ready = await asyncio.wait_for(ready, timeout=max(600, n / 10))
+                cpu_after = cpu_seconds(server.pid)
+                phases, _ = await list_phases(admin, api)
+                not_ready = [name for name in names if phases.get(name) != "Ready"]
+                if not_ready:
+                    raise RuntimeError(f"{len(not_ready)} workspaces are not Ready in a list although the watch saw "
+                                       f"them Ready, e.g. {not_ready[:3]}")
+                results["workspaces"] = n
+                results["workspace_creates_per_s"] = n / (created - start)
+                results["workspaces_ready_per_s"] = n / (all_ready - start)
+                results["ready_to_not_ready_steps"] = watch.regressions
+                results["server_cpu_ms_per_workspace"] = (cpu_after - cpu_before) * 1000 / n
+
+                child_keys = await settle(etcd, children, args.settle)
+                rss_after = server.rss_kib()
+                keys_after = await etcd.keys("/registry/")
+                db_after = await etcd.bytes_in_use()
+                await etcd.compact()
+                db_compacted = await etcd.bytes_in_use()
+                results["rss_before_mib"] = rss_before / 1024
+                results["rss_after_mib"] = rss_after / 1024
+                results["rss_kib_per_empty_workspace"] = (rss_after - rss_before) / n
+                results["etcd_keys_per_empty_workspace"] = (keys_after - keys_before) / n
+                results["etcd_keys_inside_each_workspace"] = child_keys / n
+                results["etcd_bytes_per_empty_workspace"] = (db_after - db_before) / n
+                results["etcd_bytes_per_empty_workspace_compacted"] = (db_compacted - db_before) / n
+
+                used = names[: args.used]
+                results["used_workspaces"] = len(used)
+                results["first_gets_per_s"] = await use_workspaces(admin, api, used)
+                child_keys_used = await settle(etcd, children, args.settle)
+                rss_used = server.rss_kib()
+                db_used = await etcd.bytes_in_use()
+                await etcd.compact()
+                db_used_compacted = await etcd.bytes_in_use()
+                results["rss_used_mib"] = rss_used / 1024
+                extra = (rss_used - rss_after) / len(used)
+                results["rss_kib_extra_per_used_workspace"] = extra
+                results["rss_kib_per_used_workspace"] = results["rss_kib_per_empty_workspace"] + extra
+                results["etcd_keys_extra_per_used_workspace"] = (child_keys_used - child_keys) / len(used)
+                results["etcd_bytes_extra_per_used_workspace"] = (db_used - db_after) / len(used)
+                results["etcd_bytes_extra_per_used_workspace_compacted"] = (
+                    (db_used_compacted - db_compacted) / len(used))
+        finally:
+            if server is not None:
+                server.stop()
+            await client.close()
+            await etcd_process.stop()
+    return results
+
+
+async def _all_ready(admin: aiohttp.ClientSession, api: str, names: list[str]) -> bool:
+    phases, _ = await list_phases(admin, api)
+    return all(phases.get(name) == "Ready" for name in names)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=10_000, help="empty workspaces to create and measure")
+    parser.add_argument("--used", type=int, default=1_000, help="of those, how many get a first request")
+    parser.add_argument("--settle", type=float, default=5.0,
+                        help="seconds the server gets to collect garbage before each RSS reading")
+    args = parser.parse_args()
+    args.used = min(args.used, args.count)
+    r = asyncio.run(bench(args))
+    print_results(r)
+    print(f"workspaces created and Ready: {r['workspaces_ready_per_s']:.0f}/s (bar >= 200); "
+          f"creates alone: {r['workspace_creates_per_s']:.0f}/s")
+    print(f"server RSS per empty workspace: {r['rss_kib_per_empty_workspace']:.1f} KiB (bar <= 10 KiB)")
+    print(f"  after a first request into it (system namespaces, ServiceAccounts, Service): "
+          f"{r['rss_kib_per_used_workspace']:.1f} KiB")
+    print(f"etcd per empty workspace: {r['etcd_keys_per_empty_workspace']:.1f} keys, "
+          f"{r['etcd_bytes_per_empty_workspace_compacted'] / 1024:.1f} KiB in use once compacted "
+          f"({r['etcd_bytes_per_empty_workspace'] / 1024:.1f} KiB with history); used: "
+          f"+{r['etcd_keys_extra_per_used_workspace']:.1f} keys, "
+          f"+{r['etcd_bytes_extra_per_used_workspace_compacted'] / 1024:.1f} KiB compacted")
+
+
+if __name__ == "__main__":
+    main()
