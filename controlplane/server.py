@@ -31,9 +31,11 @@ from controlplane.apiserver.app import create_app
 from controlplane.apiserver.discovery import version_info
 from controlplane.audit import AuditLog
 from controlplane.auth.authn import SYSTEM_MASTERS
+from controlplane.auth.authz import shared_cluster_roles
 from controlplane.controllers import start_controllers
 from controlplane.encryption import EncryptionError
 from controlplane.encryption import load_or_create as load_or_create_encryption
+from controlplane.errors import StatusError
 from controlplane.etcd_embedded import EmbeddedEtcd
 from controlplane.leaderelection import lead
 from controlplane.pki import (
@@ -47,7 +49,7 @@ from controlplane.storage.compactor import run_compactor
 from controlplane.storage.etcd import EtcdStorage, EtcdTLS
 from controlplane.storage.keys import ROOT_WORKSPACE
 from controlplane.storage.watchcache import WatchCache
-from controlplane.store import Store
+from controlplane.store import Store, now_rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,22 @@ def tls_context(pki_dir: Path, ca: CertificateAuthority, hosts: list[str]) -> ss
     context.load_verify_locations(cadata=ca.cert_pem.decode())
     context.verify_mode = ssl.CERT_OPTIONAL
     return context
+
+
+async def bind_masters_in_root(store: Store) -> None:
+    """The ClusterRoleBinding kube-apiserver bootstraps, in root: `system:masters` (the admin) is cluster-admin.
+    Masters are allowed everything anyway; the binding makes that visible to `kubectl get clusterrolebindings`."""
+    rt = SERVED.lookup("rbac.authorization.k8s.io", "v1", "clusterrolebindings")
+    assert rt is not None
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": "cluster-admin", "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": SYSTEM_MASTERS}],
+    }
+    if store.peek(ROOT_WORKSPACE, rt, "", "cluster-admin") is None:
+        with contextlib.suppress(StatusError):  # another replica made it first
+            await store.create(ROOT_WORKSPACE, rt, "", binding)
 
 
 def admin_credentials(pki_dir: Path, ca: CertificateAuthority) -> tuple[bytes, bytes]:
@@ -170,7 +188,8 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
                 f"cannot read from etcd at {', '.join(endpoints)} ({exc or 'timed out'}); check --etcd-servers, "
                 "and with TLS --etcd-cafile, --etcd-certfile and --etcd-keyfile"
             ) from None
-        store = Store(storage, cache)
+        store = Store(storage, cache, shared=shared_cluster_roles(now_rfc3339()))
+        await bind_masters_in_root(store)
         if config.compaction_interval > 0:
             compactor = asyncio.create_task(run_compactor(storage, config.compaction_interval), name="compactor")
         if config.run_controllers:

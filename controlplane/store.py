@@ -13,7 +13,7 @@ import json
 import random
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from api.types import WORKSPACE
 from controlplane import allocators, errors
 from controlplane.registry import status_strategy_for, strategy_for
 from controlplane.storage.etcd import EtcdStorage, GuardChanged, KeyValue, PreconditionFailed
-from controlplane.storage.keys import ROOT_WORKSPACE, object_key, resource_prefix
+from controlplane.storage.keys import ROOT_WORKSPACE, ObjectKey, object_key, resource_prefix
 from controlplane.storage.watchcache import CachedObject, WatchCache, decode
 
 Object = dict[str, Any]
@@ -67,12 +67,29 @@ class DeleteOptions:
     grace_period_seconds: int | None = None  # None: the object's own (a pod's terminationGracePeriodSeconds)
 
 
+SharedObjects = Mapping[tuple[str, str], Mapping[str, Object]]
+
+
 class Store:
-    def __init__(self, storage: EtcdStorage, cache: WatchCache) -> None:
+    """`shared`: cluster-scoped objects every workspace has without storing them ((group, plural) -> name ->
+    object), e.g. the default ClusterRoles. Reads see them unless the workspace stores its own of the same name;
+    they are never written, and a workspace may shadow one by creating its own."""
+
+    def __init__(self, storage: EtcdStorage, cache: WatchCache, *, shared: SharedObjects | None = None) -> None:
         self.storage = storage
         self.cache = cache
         self._known_workspaces: set[str] = set()
         self._random = random.Random()
+        self._shared = shared or {}
+
+    def _shared_objects(self, ws: str, rt: ResourceType, shadowed: Callable[[str], bool]) -> list[CachedObject]:
+        objects = self._shared.get((rt.group, rt.plural))
+        if not objects:
+            return []
+        return [
+            CachedObject(ObjectKey(ws, rt.group, rt.plural, "", name), obj, 0)
+            for name, obj in objects.items() if not shadowed(name)
+        ]
 
     # ---- reads -----------------------------------------------------------------------------------------------
 
@@ -81,6 +98,9 @@ class Store:
             await self.cache.wait_fresh()
         found = self.cache.get((ws, rt.group, rt.plural), object_key(ws, rt.group, rt.plural, namespace, name))
         if found is None:
+            shared = self._shared_objects(ws, rt, lambda other: other != name)
+            if shared:
+                return shared[0]
             raise errors.not_found(rt.plural, name, rt.group)
         return found
 
@@ -91,7 +111,11 @@ class Store:
     async def list_cached(self, ws: str, rt: ResourceType, namespace: str, *, fresh: bool = True) -> list[CachedObject]:
         if fresh:
             await self.cache.wait_fresh()
-        return self.cache.list((ws, rt.group, rt.plural), resource_prefix(ws, rt.group, rt.plural, namespace))
+        listed = self.cache.list((ws, rt.group, rt.plural), resource_prefix(ws, rt.group, rt.plural, namespace))
+        if (rt.group, rt.plural) in self._shared:
+            own = {c.key.name for c in listed}
+            listed = sorted([*listed, *self._shared_objects(ws, rt, own.__contains__)], key=lambda c: c.key.name)
+        return listed
 
     async def list_page(
         self, ws: str, rt: ResourceType, namespace: str, *, start: str, limit: int, revision: int
@@ -100,11 +124,26 @@ class Store:
         prefix = resource_prefix(ws, rt.group, rt.plural, namespace)
         kvs, read_at, more = await self.storage.range(prefix, start=start, limit=limit, revision=revision)
         objects = [decode(kv.value, kv.mod_revision) for kv in kvs]
+        if not start and (rt.group, rt.plural) in self._shared:
+            # The few shared objects join the first page (which may then hold more than `limit` objects).
+            stored = {kv.key.rsplit("/", 1)[1] for kv in kvs}
+            shared = [c.obj for c in self._shared_objects(
+                ws, rt, lambda name: name in stored or self.peek(ws, rt, "", name) is not None
+            )]
+            objects = sorted([*objects, *shared], key=lambda o: o["metadata"]["name"])
         return objects, revision or read_at, (kvs[-1].key + "\x00") if more and kvs else ""
 
     async def _read_current(self, ws: str, rt: ResourceType, namespace: str, name: str) -> KeyValue:
+        """The stored object about to be written or deleted; a shared one (never stored) cannot be."""
         kv = await self.storage.get(object_key(ws, rt.group, rt.plural, namespace, name))
         if kv is None:
+            if name in self._shared.get((rt.group, rt.plural), {}):
+                raise errors.StatusError(
+                    405, "MethodNotAllowed",
+                    f'{rt.group_resource} "{name}" is shared by every workspace and cannot be changed or deleted; '
+                    f"create your own {rt.kind} under another name (or one with the same name, which then takes "
+                    "its place in this workspace)",
+                )
             raise errors.not_found(rt.plural, name, rt.group)
         return kv
 

@@ -17,8 +17,12 @@ are memoised per workspace, so the cost on the request path is a dict lookup.
 
 from __future__ import annotations
 
+import copy
+import uuid
+from typing import Any
+
 from controlplane.auth.authn import SYSTEM_MASTERS
-from controlplane.auth.rbac import Attributes, PolicyIndex, UserInfo, describe_denial
+from controlplane.auth.rbac import DEFAULT_CLUSTER_ROLES, Attributes, PolicyIndex, UserInfo, describe_denial
 from controlplane.storage.keys import resource_prefix
 from controlplane.storage.watchcache import WatchCache, WatchEvent
 
@@ -33,6 +37,22 @@ _SELF_REVIEWS = {
     ("authorization.k8s.io", "selfsubjectrulesreviews"),
     ("authentication.k8s.io", "selfsubjectreviews"),
 }
+
+
+def shared_cluster_roles(created: str) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+    """The default ClusterRoles as every workspace reads them (`Store(shared=...)`), stamped as if made at
+    `created`, with the same uid on every server."""
+    roles: dict[str, dict[str, Any]] = {}
+    for name, role in DEFAULT_CLUSTER_ROLES.items():
+        meta = {
+            **copy.deepcopy(role["metadata"]),
+            "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"canopy/clusterroles/{name}")),
+            "resourceVersion": "0",
+            "creationTimestamp": created,
+            "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"},
+        }
+        roles[name] = {**copy.deepcopy(role), "metadata": meta}
+    return {(RBAC_GROUP, "clusterroles"): roles}
 
 
 def is_master(user: UserInfo) -> bool:
