@@ -14,7 +14,9 @@ import click
 
 from controlplane import admin
 from controlplane.apiserver.requestinfo import valid_workspace
+from controlplane.encryption import EncryptionError, rotate
 from controlplane.etcd_embedded import EtcdStartError
+from controlplane.pki import write_atomically
 from controlplane.server import ServerConfig, ServerError, run_until_signalled
 from controlplane.storage.etcd import EtcdTLS
 
@@ -138,6 +140,29 @@ def kubeconfig_command(admin_kubeconfig: Path, workspace_path: str, user: str, g
     _admin(lambda: admin.mint_kubeconfig(admin_kubeconfig, workspace_path, user, output, groups=groups,
                                          expires_in=expiry))
     click.echo(f"wrote {output}: {user} in {workspace_path}; try: kubectl --kubeconfig {output} auth whoami")
+
+
+@main.group()
+def encryption() -> None:
+    """Manage the keys that encrypt Secrets in etcd."""
+
+
+@encryption.command("rotate")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
+              help="The EncryptionConfiguration (DATA_DIR/encryption-config.yaml, or --encryption-provider-config).")
+def encryption_rotate(config_path: Path) -> None:
+    """Add a new AES-GCM key in front of the old ones: new writes use it, the old keys still decrypt."""
+    try:
+        rotated = rotate(config_path.read_text())
+    except EncryptionError as exc:
+        click.echo(f"canopy: {config_path}: {exc}", err=True)
+        sys.exit(1)
+    write_atomically(config_path, rotated.encode(), mode=0o600)
+    click.echo(
+        f"{config_path}: added a new first key. Next: restart every server that uses this file (copy it to each "
+        "first), then rewrite the Secrets so they move to the new key, in each workspace:\n"
+        "  kubectl get secrets --all-namespaces -o json | kubectl replace -f -"
+    )
 
 
 def _admin(action: Callable[[], T]) -> T:

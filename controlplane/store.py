@@ -326,8 +326,10 @@ class Store:
             result = mutate(copy.deepcopy(current))
             proposed = await result if isinstance(result, Awaitable) else result
             obj = self._prepare_update(rt, namespace, name, proposed, current, subresource, track)
-            if _same(obj, current):
-                return current  # kube-apiserver skips no-op writes: no new resourceVersion, no watch event
+            if _same(obj, current) and not kv.stale:
+                # kube-apiserver skips no-op writes: no new resourceVersion, no watch event. Except when the stored
+                # value was encrypted with an older key: rewriting it is how keys are rotated.
+                return current
             if dry_run:
                 return obj
             try:

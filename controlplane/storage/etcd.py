@@ -36,6 +36,8 @@ class KeyValue:
     value: bytes
     mod_revision: int
     create_revision: int
+    # Decrypted with a key other than the current write key: rewriting it, even unchanged, re-encrypts it.
+    stale: bool = False
 
 
 class PreconditionFailed(Exception):
@@ -134,12 +136,18 @@ class EtcdStorage:
 
     def unseal(self, key: str, stored: bytes) -> bytes:
         """The plaintext of what is stored at `key` (EncryptionError when it cannot be decrypted)."""
+        return self._unseal(key, stored)[0]
+
+    def _unseal(self, key: str, stored: bytes) -> tuple[bytes, bool]:
         transformer = self._encryption.get(_encrypted_resource(key)) if self._encryption else None
-        return transformer.decrypt(key, stored)[0] if transformer else stored
+        return transformer.decrypt(key, stored) if transformer else (stored, False)
 
     def _kv(self, raw: object) -> KeyValue:
         kv = _kv(raw)
-        return replace(kv, value=self.unseal(kv.key, kv.value)) if self._encryption else kv
+        if not self._encryption:
+            return kv
+        value, stale = self._unseal(kv.key, kv.value)
+        return replace(kv, value=value, stale=stale)
 
     async def close(self) -> None:
         await self._client.close()
