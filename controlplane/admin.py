@@ -24,10 +24,10 @@ from urllib3.exceptions import HTTPError
 
 from controlplane import kubeconfig
 from controlplane.auth.authn import token_hash
+from controlplane.controllers.workspace import OWNER_ANNOTATION
 from controlplane.storage.keys import ROOT_WORKSPACE
 
 TENANCY = ("tenancy.canopy.dev", "v1alpha1")
-OWNER_ROLE = "cluster-admin"
 
 T = TypeVar("T")
 
@@ -90,11 +90,12 @@ def _split(workspace: str) -> tuple[str, str]:
 
 
 def create_workspace(admin_kubeconfig: Path, name: str, parent: str, owner: str, *, timeout: float = 30) -> str:
-    """Create `parent:name`, wait until it is Ready, bind `owner` to cluster-admin in it; the workspace's URL."""
+    """Create `parent:name` owned by `owner` (cluster-admin in it) and wait until it is Ready; its URL."""
     workspace = f"{parent}:{name}"
     with _client(admin_kubeconfig, parent) as api:
         objects = client.CustomObjectsApi(api)
-        body = {"apiVersion": "/".join(TENANCY), "kind": "Workspace", "metadata": {"name": name}, "spec": {}}
+        body = {"apiVersion": "/".join(TENANCY), "kind": "Workspace",
+                "metadata": {"name": name, "annotations": {OWNER_ANNOTATION: owner}}, "spec": {}}
         _call(f"cannot create workspace {workspace}",
               lambda: objects.create_cluster_custom_object(*TENANCY, "workspaces", body))
         deadline = time.monotonic() + timeout
@@ -107,14 +108,6 @@ def create_workspace(admin_kubeconfig: Path, name: str, parent: str, owner: str,
             found = _call(f"cannot read workspace {workspace}",
                           lambda: objects.get_cluster_custom_object(*TENANCY, "workspaces", name))
             status = found.get("status") or {}
-    with _client(admin_kubeconfig, workspace) as api:
-        binding = client.V1ClusterRoleBinding(
-            metadata=client.V1ObjectMeta(name=f"owner:{owner}", labels={"tenancy.canopy.dev/owner": "true"}),
-            role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=OWNER_ROLE),
-            subjects=[client.RbacV1Subject(api_group="rbac.authorization.k8s.io", kind="User", name=owner)],
-        )
-        _call(f"workspace {workspace} was created, but binding its owner {owner} failed",
-              lambda: client.RbacAuthorizationV1Api(api).create_cluster_role_binding(binding))
     return str(status.get("URL", ""))
 
 

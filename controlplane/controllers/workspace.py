@@ -1,7 +1,8 @@
 """Workspace lifecycle: a Workspace object in a parent makes the child workspace; deleting it removes all of it.
 
 `team-a` in `root` is the logical cluster `root:team-a`, served at /clusters/root:team-a. On creation the
-controller holds the Workspace with a finalizer and writes the URL into the status (Initializing -> Ready). The
+controller holds the Workspace with a finalizer, binds its owner (the annotation `tenancy.canopy.dev/owner`) to
+cluster-admin in it, and writes the URL into the status (Initializing -> Ready). The
 child's system namespaces are not made here but by the first request into it (`Store.ensure_workspace`), so a
 workspace nobody uses stays one object in its parent. A
 deleted Workspace is held by a finalizer while the controller deletes every key of the child and of every
@@ -24,6 +25,9 @@ from controlplane.store import Store
 log = logging.getLogger(__name__)
 
 FINALIZER = "tenancy.canopy.dev/workspace"
+# Who owns the workspace: set by the server to the creating user (an admin in system:masters may name anyone).
+OWNER_ANNOTATION = "tenancy.canopy.dev/owner"
+OWNER_BINDING = "tenancy.canopy.dev:owner"
 Item = tuple[str, str]  # (parent workspace, workspace name)
 
 
@@ -36,8 +40,10 @@ class WorkspaceController:
         self.store = store
         self.base_url = base_url.rstrip("/")
         rt = SERVED.lookup("tenancy.canopy.dev", "v1alpha1", "workspaces")
-        assert rt is not None
+        bindings = SERVED.lookup("rbac.authorization.k8s.io", "v1", "clusterrolebindings")
+        assert rt is not None and bindings is not None
         self.workspaces = rt
+        self.bindings = bindings
         self.queue: WorkQueue[Item] = WorkQueue("workspace", self._sync)
 
     def on_event(self, event: WatchEvent) -> None:
@@ -70,9 +76,28 @@ class WorkspaceController:
             await self._update(parent, name, _with_finalizer)
         if (cached.obj.get("status") or {}).get("phase") != "Ready":
             await self._set_status(parent, name, {"phase": "Initializing"})
+            owner = (meta.get("annotations") or {}).get(OWNER_ANNOTATION)
+            if owner:
+                await self._bind_owner(child, owner)
             await self._set_status(parent, name, {"phase": "Ready", "URL": f"{self.base_url}/clusters/{child}"})
             log.info("workspace %s is ready", child)
         return True
+
+    async def _bind_owner(self, child: str, owner: str) -> None:
+        """The owner is cluster-admin in the workspace: a ClusterRoleBinding there, which they may change."""
+        if self.store.peek(child, self.bindings, "", OWNER_BINDING) is not None:
+            return
+        binding = {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": OWNER_BINDING},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": owner}],
+        }
+        try:
+            await self.store.create(child, self.bindings, "", binding)
+        except errors.StatusError as exc:
+            if exc.code != 409:
+                raise
 
     async def _wipe(self, child: str) -> None:
         """Everything of the workspace and of the workspaces below it leaves etcd."""

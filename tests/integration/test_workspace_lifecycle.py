@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -73,3 +75,33 @@ def test_deleting_a_workspace_deletes_it_and_its_children_from_etcd(
     assert keys_under(etcd, f"{ROOT}{child}/") == []
     assert keys_under(etcd, f"{ROOT}{child}:") == []
     assert keys_under(etcd, f"{ROOT}{kubectl.workspace}/")  # the parent is untouched
+
+
+def mint(apiserver: ApiServer, workspace: str, user: str, path: Path) -> Kubectl:
+    subprocess.run(
+        [sys.executable, "-m", "controlplane.cli", "kubeconfig", "--kubeconfig", str(apiserver.admin_kubeconfig),
+         "--workspace", workspace, "--user", user, "-o", str(path)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return Kubectl(path, workspace)
+
+
+def test_a_tenant_owns_the_workspaces_she_creates_and_cannot_name_another_owner(
+    kubectl: Kubectl, apiserver: ApiServer, tmp_path: Path
+) -> None:
+    kubectl("create", "clusterrolebinding", "alice-admin", "--clusterrole=cluster-admin", "--user=alice")
+    alice = mint(apiserver, kubectl.workspace, "alice", tmp_path / "alice.kubeconfig")
+    body = yaml.safe_load(workspace("sub"))
+    body["metadata"]["annotations"] = {"tenancy.canopy.dev/owner": "mallory"}
+    alice("apply", "-f", "-", input=yaml.safe_dump(body))
+    eventually(lambda: json.loads(alice("get", "ws", "sub", "-o", "json")).get("status", {}).get("phase")
+               == "Ready", what="workspace Ready")
+    assert alice("get", "ws", "sub", "-o", "jsonpath={.metadata.annotations.tenancy\\.canopy\\.dev/owner}") == "alice"
+
+    child = f"{kubectl.workspace}:sub"
+    in_child = mint(apiserver, child, "alice", tmp_path / "alice-child.kubeconfig")
+    assert "default" in table_rows_by_name(in_child("get", "ns"))
+    assert in_child("auth", "can-i", "create", "rolebindings").strip() == "yes"
+    mallory = mint(apiserver, child, "mallory", tmp_path / "mallory.kubeconfig")
+    denied = mallory.run("get", "--raw", "/api/v1/namespaces/default/configmaps", check=False)
+    assert "Forbidden" in denied.stderr

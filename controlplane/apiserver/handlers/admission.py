@@ -1,27 +1,34 @@
 """Checks of a write that need to know who makes it, run on the final object just before it is stored.
 
-Today: RBAC's escalation check (`controlplane.auth.escalation`) on Roles, ClusterRoles and their bindings. It runs
-inside the store's write, after patches and defaults are applied, so a patch cannot slip past what a create would
-be refused.
+RBAC's escalation check (`controlplane.auth.escalation`) on Roles, ClusterRoles and their bindings, and the owner
+of a Workspace (whoever creates it, recorded in an annotation the workspace controller binds to cluster-admin in
+the new workspace). They run inside the store's write, after patches and defaults are applied, so a patch cannot
+slip past what a create would be refused, nor rewrite the owner.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from api.types import WORKSPACE
 from controlplane import errors
 from controlplane.apiserver.handlers.context import Context
 from controlplane.apiserver.security import AUTHORIZER_KEY, USER_KEY
 from controlplane.auth.authz import RBAC_GROUP, is_master
 from controlplane.auth.escalation import escalation_problem
 from controlplane.auth.rbac import UserInfo
+from controlplane.controllers.workspace import OWNER_ANNOTATION
 from controlplane.store import Tracker
 
 
 def admitted(ctx: Context, track: Tracker | None) -> Tracker | None:
     """`track`, preceded by the checks that apply to `ctx`'s writes (or `track` itself when none do)."""
     user: UserInfo | None = ctx.request.get(USER_KEY)
-    if ctx.rt.group != RBAC_GROUP or user is None or is_master(user):
+    if user is None:
+        return track
+    if (ctx.rt.group, ctx.rt.plural) == (WORKSPACE.resource.group, WORKSPACE.resource.plural):
+        return _owned(user, track)
+    if ctx.rt.group != RBAC_GROUP or is_master(user):
         return track
     authorizer = ctx.request.app[AUTHORIZER_KEY]
     ws, resource = ctx.ws, ctx.rt.plural
@@ -36,3 +43,27 @@ def admitted(ctx: Context, track: Tracker | None) -> Tracker | None:
         return track(old, new) if track is not None else new
 
     return check
+
+
+def _owned(user: UserInfo, track: Tracker | None) -> Tracker:
+    """A new Workspace is owned by whoever creates it (an admin may name the owner); the owner never changes."""
+
+    def stamp(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+        meta = new.setdefault("metadata", {})
+        annotations = dict(meta.get("annotations") or {})
+        if old is not None:
+            owner = ((old.get("metadata") or {}).get("annotations") or {}).get(OWNER_ANNOTATION)
+        elif is_master(user):
+            owner = annotations.get(OWNER_ANNOTATION)
+        else:
+            owner = user.name
+        annotations.pop(OWNER_ANNOTATION, None)
+        if owner:
+            annotations[OWNER_ANNOTATION] = owner
+        if annotations:
+            meta["annotations"] = annotations
+        else:
+            meta.pop("annotations", None)
+        return track(old, new) if track is not None else new
+
+    return stamp
