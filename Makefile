@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.apiserver
+	$(BIN)/python -m bench.workspaces
 
 clean:
 	rm -rf $(VENV) .canopy .pytest_cache

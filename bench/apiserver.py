@@ -68,9 +68,9 @@ def configmap(name: str) -> dict:
     }
 
 
-async def wait_ready_post(session: aiohttp.ClientSession, url: str) -> None:
+async def wait_ready_post(client: aiohttp.ClientSession, url: str) -> None:
     async def stores() -> bool:
-        async with session.post(url, json={}) as resp:
+        async with client.post(url, json={}) as resp:
             return resp.status == 201
 
     await wait_until(stores, f"POST {url} answering 201", timeout=30)
@@ -246,13 +246,13 @@ async def authorization_cost(admin: aiohttp.ClientSession, api: str, pki: Path, 
     return results
 
 
-async def watch_fanout(session: aiohttp.ClientSession, api: str, watchers: int, rounds: int) -> list[float]:
+async def watch_fanout(client: aiohttp.ClientSession, api: str, watchers: int, rounds: int) -> list[float]:
     """Open `watchers` watches on one namespace; per update, the time until the last watcher has it (ms)."""
     ns_url = f"{api}/api/v1/namespaces"
-    async with session.post(ns_url, json={"metadata": {"name": "fanout"}}) as resp:
+    async with client.post(ns_url, json={"metadata": {"name": "fanout"}}) as resp:
         await resp.read()
     cm_url = f"{ns_url}/fanout/configmaps"
-    async with session.post(cm_url, json=configmap("target") | {"metadata": {"name": "target"}}) as resp:
+    async with client.post(cm_url, json=configmap("target") | {"metadata": {"name": "target"}}) as resp:
         created = await resp.json()
     rv = created["metadata"]["resourceVersion"]
     seen: list[asyncio.Queue[float]] = [asyncio.Queue() for _ in range(watchers)]
@@ -261,7 +261,7 @@ async def watch_fanout(session: aiohttp.ClientSession, api: str, watchers: int, 
 
     async def follow(q: asyncio.Queue[float]) -> None:
         nonlocal opened
-        async with session.get(f"{cm_url}?watch=1&resourceVersion={rv}") as resp:
+        async with client.get(f"{cm_url}?watch=1&resourceVersion={rv}") as resp:
             opened += 1
             if opened == watchers:
                 all_open.set()
@@ -275,7 +275,7 @@ async def watch_fanout(session: aiohttp.ClientSession, api: str, watchers: int, 
     for i in range(rounds):
         start = time.perf_counter()
         patch = {"data": {"round": str(i)}}
-        async with session.patch(f"{cm_url}/target", json=patch,
+        async with client.patch(f"{cm_url}/target", json=patch,
                                  headers={"Content-Type": "application/merge-patch+json"}) as resp:
             await resp.read()
         arrivals = await asyncio.gather(*(q.get() for q in seen))

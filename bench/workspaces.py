@@ -7,10 +7,9 @@ not counted) and a settle, it measures:
 - workspaces/s: `--count` Workspaces POSTed as the admin at concurrency 50, from the first POST until the
   controller has moved the last one to phase Ready (seen on a watch of the Workspaces, then checked with a list);
   and the create-only rate (until the last POST has answered) (bar: >= 200 workspaces/s);
-- the server's RSS (VmRSS) before and after, once the server has had `--settle` seconds to collect garbage:
-  (after - before) / count, in KiB per empty workspace (bar: <= 10 KiB);
-- etcd: keys and bytes in use (`Status` dbSizeInUse) per workspace, with the history the writes left and again
-  once that history is compacted away;
+- the server's RSS (VmRSS) before and after, each read in the same state (see `Meter`), after `--settle` idle
+  seconds: (after - before) / count, in KiB per empty workspace (bar: <= 10 KiB);
+- etcd: keys and bytes in use (`Status` dbSizeInUse, history compacted away) per workspace;
 - a *used* workspace: one GET /api/v1/namespaces in each of `--used` of them, which makes the namespaces, the
   ServiceAccounts and the `kubernetes` Service every cluster has (made lazily, on the first request into a
   workspace); the extra RSS and etcd space that adds per workspace.
@@ -24,6 +23,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -35,6 +35,7 @@ from bench.harness import (
     ServerProcess,
     check,
     client_ssl,
+    percentile,
     print_results,
     run_load,
     session,
@@ -47,6 +48,9 @@ WORKSPACES_PATH = "/clusters/root/apis/tenancy.canopy.dev/v1alpha1/workspaces"
 MEASURED_PREFIX = "w-"  # measured workspaces are w-00000, w-00001, ...; warm-up ones are warm-000, ...
 WARMUP_WORKSPACES = 200
 WARMUP_USED = 50
+CHILDREN = f"/registry/root:{MEASURED_PREFIX}"  # the prefix of every key inside the measured workspaces
+WATCH_CACHE_SIZE = 10_000  # the server's default --watch-cache-size, passed explicitly: the history refill needs it
+HISTORY_FILLERS = 50  # ConfigMaps whose updates refill the watch cache's history before each reading
 
 
 def measured(i: int) -> str:
@@ -151,35 +155,78 @@ class ReadyWatch:
         return time.perf_counter()
 
 
-async def use_workspaces(admin: aiohttp.ClientSession, api: str, names: list[str]) -> float:
-    """The first request into each workspace: GET its namespaces (which makes them); returns requests/s."""
+async def use_workspaces(admin: aiohttp.ClientSession, api: str, names: list[str]) -> tuple[float, list[float]]:
+    """The first request into each workspace: GET its namespaces (which makes them); (requests/s, latencies in ms)."""
 
     async def first_get(i: int) -> None:
         async with admin.get(f"{api}/clusters/root:{names[i]}/api/v1/namespaces") as resp:
             await check(resp, 200)
 
-    rate, _ = await run_load(len(names), first_get)
-    return rate
+    return await run_load(len(names), first_get)
 
 
-async def settle(etcd: Etcd, prefix: str, seconds: float) -> int:
-    """Wait until the number of keys under `prefix` has not changed for a second (controllers that react to the
-    last writes are done), then `seconds` more for the server to collect garbage; the final key count."""
-    last, stable_since = -1, time.monotonic()
-    while time.monotonic() - stable_since < 1.0:
-        count = await etcd.keys(prefix)
-        if count != last:
-            last, stable_since = count, time.monotonic()
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(seconds)
-    return await etcd.keys(prefix)
+@dataclass
+class Reading:
+    rss_kib: int  # the server's VmRSS
+    keys: int  # keys under /registry/
+    child_keys: int  # keys inside the measured workspaces
+    db_bytes: int  # etcd's bytes in use, history compacted away
+
+
+class Meter:
+    """Reads the server's memory and etcd's size in the same state every time.
+
+    Before each reading: the keys inside the measured workspaces have stopped changing (the controllers that react
+    to the last writes are done); the watch cache's event history, which holds the last `--watch-cache-size` events
+    whatever they are, is refilled with updates of the same few ConfigMaps, so that this fixed-size cost is alike at
+    every reading instead of counting once as the workspaces' own; etcd's history is compacted; and the server gets
+    `settle` idle seconds. Without the refill, 10,000 workspaces' status updates filling the history would add
+    about 4 KiB to each workspace's figure, and the later reading would find them pushed out again.
+    """
+
+    def __init__(self, admin: aiohttp.ClientSession, api: str, server: ServerProcess, etcd: Etcd,
+                 settle: float) -> None:
+        self.admin, self.api, self.server, self.etcd, self.settle = admin, api, server, etcd, settle
+        self.fillers = f"{api}/api/v1/namespaces/default/configmaps"
+
+    async def make_fillers(self) -> None:
+        for i in range(HISTORY_FILLERS):
+            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"history-filler-{i:02d}"}}
+            async with self.admin.post(self.fillers, json=body) as resp:
+                await check(resp, 201)
+
+    async def _refill_history(self) -> None:
+        async def update(i: int) -> None:
+            async with self.admin.patch(f"{self.fillers}/history-filler-{i % HISTORY_FILLERS:02d}",
+                                        json={"data": {"update": str(i)}},
+                                        headers={"Content-Type": "application/merge-patch+json"}) as resp:
+                await check(resp, 200)
+
+        await run_load(WATCH_CACHE_SIZE + HISTORY_FILLERS * 10, update, concurrency=HISTORY_FILLERS)
+
+    async def _quiet(self, prefix: str) -> int:
+        last, stable_since = -1, time.monotonic()
+        while time.monotonic() - stable_since < 1.0:
+            count = await self.etcd.keys(prefix)
+            if count != last:
+                last, stable_since = count, time.monotonic()
+            await asyncio.sleep(0.2)
+        return last
+
+    async def read(self) -> Reading:
+        child_keys = await self._quiet(CHILDREN)
+        await self._refill_history()
+        await self.etcd.compact()
+        db_bytes = await self.etcd.bytes_in_use()
+        keys = await self.etcd.keys("/registry/")
+        await asyncio.sleep(self.settle)
+        return Reading(self.server.rss_kib(), keys, child_keys, db_bytes)
 
 
 async def bench(args: argparse.Namespace) -> dict[str, float]:
     results: dict[str, float] = {}
     n = args.count
     names = [measured(i) for i in range(n)]
-    children = f"/registry/root:{MEASURED_PREFIX}"  # every key inside the measured workspaces
     with tempfile.TemporaryDirectory() as tmp:
         etcd_process = EmbeddedEtcd(Path(tmp) / "etcd")
         await etcd_process.start()
@@ -188,25 +235,23 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
         try:
             await client.connect()
             etcd = Etcd(client)
-            server = await start_server(Path(tmp) / "canopy", etcd_process.endpoint)
+            server = await start_server(Path(tmp) / "canopy", etcd_process.endpoint,
+                                        ["--watch-cache-size", str(WATCH_CACHE_SIZE)])
             api = server.url
             async with session(client_ssl(server.pki_dir)) as admin:
+                meter = Meter(admin, api, server, etcd, args.settle)
+                await meter.make_fillers()
                 # Warm-up: the same requests as measured below, on other workspaces, so that lazy imports, caches
-                # and the connection pool are in place before the first RSS reading.
+                # and the connection pool are in place before the first reading.
                 warm = [f"warm-{i:03d}" for i in range(WARMUP_WORKSPACES)]
                 await create_workspaces(admin, api, warm)
                 await wait_until(
                     lambda: _all_ready(admin, api, warm), "the warm-up workspaces becoming Ready", timeout=120)
                 await use_workspaces(admin, api, warm[:WARMUP_USED])
+                before = await meter.read()
 
-                await settle(etcd, children, args.settle)
-                await etcd.compact()
-                rss_before = server.rss_kib()
-                db_before = await etcd.bytes_in_use()
-                keys_before = await etcd.keys("/registry/")
                 _, rv = await list_phases(admin, api)
                 cpu_before = cpu_seconds(server.pid)
-
                 start = time.perf_counter()
                 watch = ReadyWatch(admin, api, set(names))
                 ready = asyncio.create_task(watch.until_ready(rv))
@@ -225,36 +270,25 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                 results["ready_to_not_ready_steps"] = watch.regressions
                 results["server_cpu_ms_per_workspace"] = (cpu_after - cpu_before) * 1000 / n
 
-                child_keys = await settle(etcd, children, args.settle)
-                rss_after = server.rss_kib()
-                keys_after = await etcd.keys("/registry/")
-                db_after = await etcd.bytes_in_use()
-                await etcd.compact()
-                db_compacted = await etcd.bytes_in_use()
-                results["rss_before_mib"] = rss_before / 1024
-                results["rss_after_mib"] = rss_after / 1024
-                results["rss_kib_per_empty_workspace"] = (rss_after - rss_before) / n
-                results["etcd_keys_per_empty_workspace"] = (keys_after - keys_before) / n
-                results["etcd_keys_inside_each_workspace"] = child_keys / n
-                results["etcd_bytes_per_empty_workspace"] = (db_after - db_before) / n
-                results["etcd_bytes_per_empty_workspace_compacted"] = (db_compacted - db_before) / n
+                after = await meter.read()
+                results["rss_before_mib"] = before.rss_kib / 1024
+                results["rss_after_mib"] = after.rss_kib / 1024
+                results["rss_kib_per_empty_workspace"] = (after.rss_kib - before.rss_kib) / n
+                results["etcd_keys_per_empty_workspace"] = (after.keys - before.keys) / n
+                results["etcd_keys_inside_each_workspace"] = after.child_keys / n
+                results["etcd_bytes_per_empty_workspace"] = (after.db_bytes - before.db_bytes) / n
 
                 used = names[: args.used]
                 results["used_workspaces"] = len(used)
-                results["first_gets_per_s"] = await use_workspaces(admin, api, used)
-                child_keys_used = await settle(etcd, children, args.settle)
-                rss_used = server.rss_kib()
-                db_used = await etcd.bytes_in_use()
-                await etcd.compact()
-                db_used_compacted = await etcd.bytes_in_use()
-                results["rss_used_mib"] = rss_used / 1024
-                extra = (rss_used - rss_after) / len(used)
+                results["first_gets_per_s"], lat = await use_workspaces(admin, api, used)
+                results["first_get_p50_ms"], results["first_get_p99_ms"] = percentile(lat, 0.5), percentile(lat, 0.99)
+                used_reading = await meter.read()
+                extra = (used_reading.rss_kib - after.rss_kib) / len(used)
+                results["rss_used_mib"] = used_reading.rss_kib / 1024
                 results["rss_kib_extra_per_used_workspace"] = extra
                 results["rss_kib_per_used_workspace"] = results["rss_kib_per_empty_workspace"] + extra
-                results["etcd_keys_extra_per_used_workspace"] = (child_keys_used - child_keys) / len(used)
-                results["etcd_bytes_extra_per_used_workspace"] = (db_used - db_after) / len(used)
-                results["etcd_bytes_extra_per_used_workspace_compacted"] = (
-                    (db_used_compacted - db_compacted) / len(used))
+                results["etcd_keys_extra_per_used_workspace"] = (used_reading.keys - after.keys) / len(used)
+                results["etcd_bytes_extra_per_used_workspace"] = (used_reading.db_bytes - after.db_bytes) / len(used)
         finally:
             if server is not None:
                 server.stop()
@@ -284,10 +318,9 @@ def main() -> None:
     print(f"  after a first request into it (system namespaces, ServiceAccounts, Service): "
           f"{r['rss_kib_per_used_workspace']:.1f} KiB")
     print(f"etcd per empty workspace: {r['etcd_keys_per_empty_workspace']:.1f} keys, "
-          f"{r['etcd_bytes_per_empty_workspace_compacted'] / 1024:.1f} KiB in use once compacted "
-          f"({r['etcd_bytes_per_empty_workspace'] / 1024:.1f} KiB with history); used: "
-          f"+{r['etcd_keys_extra_per_used_workspace']:.1f} keys, "
-          f"+{r['etcd_bytes_extra_per_used_workspace_compacted'] / 1024:.1f} KiB compacted")
+          f"{r['etcd_bytes_per_empty_workspace'] / 1024:.1f} KiB in use (history compacted); a first request "
+          f"adds {r['etcd_keys_extra_per_used_workspace']:.1f} keys, "
+          f"{r['etcd_bytes_extra_per_used_workspace'] / 1024:.1f} KiB")
 
 
 if __name__ == "__main__":

@@ -68,8 +68,8 @@ REGISTRY_KEY: web.AppKey[Registry] = web.AppKey("registry", Registry)
 VERSION_KEY: web.AppKey[dict[str, str]] = web.AppKey("version", dict)
 AUDIT_KEY: web.AppKey[AuditLog] = web.AppKey("audit", AuditLog)
 # What dispatch learned about a request, for the audit middleware.
-_INFO = "canopy.request_info"
-_IMPERSONATOR = "canopy.impersonator"
+_INFO: web.RequestKey[RequestInfo] = web.RequestKey("request_info", RequestInfo)
+_IMPERSONATOR: web.RequestKey[UserInfo] = web.RequestKey("impersonator", UserInfo)
 
 
 def status_response(exc: errors.StatusError) -> web.Response:

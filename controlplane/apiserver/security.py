@@ -23,7 +23,8 @@ from controlplane.store import Store
 
 TOKENS_KEY: web.AppKey[TokenAuthenticator] = web.AppKey("tokens", TokenAuthenticator)
 AUTHORIZER_KEY: web.AppKey[Authorizer] = web.AppKey("authorizer", Authorizer)
-USER_KEY = "canopy.user"  # the request's (possibly impersonated) UserInfo, once authenticated
+# The request's (possibly impersonated) user, once authenticated.
+USER_KEY: web.RequestKey[UserInfo] = web.RequestKey("user", UserInfo)
 
 _HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
 _SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"

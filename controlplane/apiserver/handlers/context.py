@@ -23,7 +23,7 @@ from controlplane.store import Store
 
 JSON_CONTENT_TYPE = "application/json"
 # The name of an object a POST created (the URL does not carry it), for the audit log.
-CREATED_NAME_KEY = "canopy.created_name"
+CREATED_NAME_KEY: web.RequestKey[str] = web.RequestKey("created_name", str)
 
 
 @dataclass
