@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import queue
 import re
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
-from tests.conftest import KUBECTL, TLS_CONTEXTS, ApiServer, Kubectl
+from controlplane.storage.etcd import EtcdStorage
+from tests.conftest import KUBECTL, TLS_CONTEXTS, ApiServer, Etcd, Kubectl
 
 T = TypeVar("T")
 
@@ -260,3 +264,35 @@ def create_namespace(kubectl: Kubectl, name: str) -> None:
 
 # ---- extra servers ----------------------------------------------------------------------------------------------
 
+
+
+# ---- the platform admin's tools, and etcd as it is ---------------------------------------------------------------
+
+def canopy(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The `canopy` command line, as the platform admin runs it."""
+    result = subprocess.run([sys.executable, "-m", "controlplane.cli", *args], capture_output=True, text=True,
+                            timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"canopy {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def mint(apiserver: ApiServer, workspace: str, user: str, path: Path) -> Kubectl:
+    """kubectl with a kubeconfig for `user` in `workspace`, minted by `canopy kubeconfig`."""
+    canopy("kubeconfig", "--kubeconfig", str(apiserver.admin_kubeconfig), "--workspace", workspace, "--user", user,
+           "-o", str(path))
+    return Kubectl(path, workspace)
+
+
+def etcd_keys(etcd: Etcd, prefix: str) -> list[str]:
+    """Every key under `prefix`, read from etcd itself."""
+    async def read() -> list[str]:
+        storage = EtcdStorage([etcd.endpoint])
+        await storage.connect()
+        try:
+            kvs, _, _ = await storage.range(prefix)
+            return [kv.key for kv in kvs]
+        finally:
+            await storage.close()
+
+    return asyncio.run(read())

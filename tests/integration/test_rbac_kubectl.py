@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import ApiServer, Kubectl
-from tests.integration.support import table_rows_by_name
-
-
-def mint(apiserver: ApiServer, workspace: str, user: str, path: Path) -> Kubectl:
-    subprocess.run(
-        [sys.executable, "-m", "controlplane.cli", "kubeconfig", "--kubeconfig", str(apiserver.admin_kubeconfig),
-         "--workspace", workspace, "--user", user, "-o", str(path)],
-        check=True, capture_output=True, timeout=60,
-    )
-    return Kubectl(path, workspace)
+from tests.integration.support import mint, table_rows_by_name
 
 
 def test_every_workspace_lists_the_default_cluster_roles(kubectl: Kubectl) -> None:

@@ -16,7 +16,6 @@ import secrets
 import socket
 import ssl
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,9 +34,11 @@ from tests.certs import CertificateAuthority
 from tests.conftest import KUBECTL, ApiServer, Etcd, Kubectl, client_tls
 from tests.integration.support import (
     assert_status,
+    canopy,
     cells,
     configmap,
     deployment,
+    etcd_keys,
     eventually,
     http,
     kubectl_stream,
@@ -66,15 +67,6 @@ class Tenant:
     @property
     def kubectl(self) -> Kubectl:
         return Kubectl(self.kubeconfig, self.workspace)
-
-
-def canopy(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """The `canopy` command line, as the platform admin runs it."""
-    result = subprocess.run([sys.executable, "-m", "controlplane.cli", *args], capture_output=True, text=True,
-                            timeout=120)
-    if check and result.returncode != 0:
-        raise AssertionError(f"canopy {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def mint_kubeconfig(apiserver: ApiServer, workspace: str, user: str, out: Path) -> tuple[Path, str]:
@@ -901,19 +893,6 @@ def etcd_get(etcd: Etcd, key: str) -> bytes | None:
         try:
             kv = await storage.get(key)
             return kv.value if kv else None
-        finally:
-            await storage.close()
-
-    return asyncio.run(read())
-
-
-def etcd_keys(etcd: Etcd, prefix: str) -> list[str]:
-    async def read() -> list[str]:
-        storage = EtcdStorage([etcd.endpoint])
-        await storage.connect()
-        try:
-            kvs, _, _ = await storage.range(prefix)
-            return [kv.key for kv in kvs]
         finally:
             await storage.close()
 

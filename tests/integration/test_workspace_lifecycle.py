@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-from controlplane.storage.etcd import EtcdStorage
 from controlplane.storage.keys import ROOT
 from tests.conftest import ApiServer, Etcd, Kubectl
-from tests.integration.support import eventually, table_rows_by_name
+from tests.integration.support import etcd_keys, eventually, mint, table_rows_by_name
 
 
 def workspace(name: str) -> str:
@@ -23,19 +19,6 @@ def workspace(name: str) -> str:
 
 def in_workspace(apiserver: ApiServer, ws: str, tmp_path: Path) -> Kubectl:
     return Kubectl(apiserver.kubeconfig_for(ws, tmp_path / f"{ws}.kubeconfig"), ws)
-
-
-def keys_under(etcd: Etcd, prefix: str) -> list[str]:
-    async def read() -> list[str]:
-        storage = EtcdStorage([etcd.endpoint])
-        await storage.connect()
-        try:
-            kvs, _, _ = await storage.range(prefix)
-            return [kv.key for kv in kvs]
-        finally:
-            await storage.close()
-
-    return asyncio.run(read())
 
 
 def test_a_workspace_object_makes_a_ready_child_cluster_with_its_url(
@@ -67,23 +50,14 @@ def test_deleting_a_workspace_deletes_it_and_its_children_from_etcd(
     eventually(lambda: json.loads(team("get", "ws", "sub", "-o", "json")).get("status", {}).get("phase")
                == "Ready", what="nested workspace Ready")
     in_workspace(apiserver, grandchild, tmp_path)("create", "configmap", "deep", "--from-literal=a=b")
-    assert keys_under(etcd, f"{ROOT}{child}/") and keys_under(etcd, f"{ROOT}{grandchild}/")
+    assert etcd_keys(etcd, f"{ROOT}{child}/") and etcd_keys(etcd, f"{ROOT}{grandchild}/")
 
     assert kubectl("delete", "ws", "team-a") == 'workspace.tenancy.canopy.dev "team-a" deleted\n'
 
     eventually(lambda: kubectl.run("get", "ws", "team-a", check=False).returncode == 1, what="workspace gone")
-    assert keys_under(etcd, f"{ROOT}{child}/") == []
-    assert keys_under(etcd, f"{ROOT}{child}:") == []
-    assert keys_under(etcd, f"{ROOT}{kubectl.workspace}/")  # the parent is untouched
-
-
-def mint(apiserver: ApiServer, workspace: str, user: str, path: Path) -> Kubectl:
-    subprocess.run(
-        [sys.executable, "-m", "controlplane.cli", "kubeconfig", "--kubeconfig", str(apiserver.admin_kubeconfig),
-         "--workspace", workspace, "--user", user, "-o", str(path)],
-        check=True, capture_output=True, timeout=60,
-    )
-    return Kubectl(path, workspace)
+    assert etcd_keys(etcd, f"{ROOT}{child}/") == []
+    assert etcd_keys(etcd, f"{ROOT}{child}:") == []
+    assert etcd_keys(etcd, f"{ROOT}{kubectl.workspace}/")  # the parent is untouched
 
 
 def test_a_tenant_owns_the_workspaces_she_creates_and_cannot_name_another_owner(
