@@ -70,6 +70,11 @@ class WorkspaceStatus(Model):
     url: str = Field("", alias="URL", description="The URL that serves the workspace as a Kubernetes cluster.")
 
 
+# Holds a deleted Workspace until everything in it is gone (controlplane/controllers/workspace.py).
+WORKSPACE_FINALIZER = "tenancy.canopy.dev/workspace"
+# Who owns a workspace: set by the server to the creating user (an admin in system:masters may name anyone).
+WORKSPACE_OWNER_ANNOTATION = "tenancy.canopy.dev/owner"
+
 WORKSPACE = OwnType(
     ResourceType("tenancy.canopy.dev", "v1alpha1", "Workspace", "workspaces", False, ("ws",),
                  subresources=("status",)),

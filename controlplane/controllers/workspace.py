@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from api.types import SERVED
+from api.types import SERVED, WORKSPACE_FINALIZER, WORKSPACE_OWNER_ANNOTATION
 from controlplane import errors
 from controlplane.controllers.workqueue import WorkQueue
 from controlplane.storage.keys import ROOT, workspace_prefix
@@ -24,9 +24,8 @@ from controlplane.store import Store
 
 log = logging.getLogger(__name__)
 
-FINALIZER = "tenancy.canopy.dev/workspace"
-# Who owns the workspace: set by the server to the creating user (an admin in system:masters may name anyone).
-OWNER_ANNOTATION = "tenancy.canopy.dev/owner"
+FINALIZER = WORKSPACE_FINALIZER
+OWNER_ANNOTATION = WORKSPACE_OWNER_ANNOTATION
 OWNER_BINDING = "tenancy.canopy.dev:owner"
 Item = tuple[str, str]  # (parent workspace, workspace name)
 
@@ -74,8 +73,10 @@ class WorkspaceController:
             return True
         if FINALIZER not in (meta.get("finalizers") or []):
             await self._update(parent, name, _with_finalizer)
-        if (cached.obj.get("status") or {}).get("phase") != "Ready":
-            await self._set_status(parent, name, {"phase": "Initializing"})
+        phase = (cached.obj.get("status") or {}).get("phase")
+        if phase != "Ready":
+            if phase != "Initializing":  # made before the strategy set it on create
+                await self._set_status(parent, name, {"phase": "Initializing"})
             owner = (meta.get("annotations") or {}).get(OWNER_ANNOTATION)
             if owner:
                 await self._bind_owner(child, owner)

@@ -9,7 +9,7 @@ subresource is assumed. See `controlplane.registry.base` for the interface and t
 
 from __future__ import annotations
 
-from api.types import own_type
+from api.types import WORKSPACE, own_type
 from controlplane.registry.base import GenericStatusStrategy, GenericStrategy, StatusStrategy, Strategy
 from controlplane.registry.configmap import ConfigMapStrategy
 from controlplane.registry.deployment import DeploymentStatusStrategy, DeploymentStrategy
@@ -27,6 +27,7 @@ from controlplane.registry.replicaset import ReplicaSetStatusStrategy, ReplicaSe
 from controlplane.registry.secret import SecretStrategy
 from controlplane.registry.service import ServiceStatusStrategy, ServiceStrategy
 from controlplane.registry.serviceaccount import ServiceAccountStrategy
+from controlplane.registry.workspace import WorkspaceStrategy
 
 __all__ = ["StatusStrategy", "Strategy", "status_strategy_for", "strategy_for"]
 
@@ -50,6 +51,7 @@ _STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("rbac.authorization.k8s.io", "ClusterRole"): ClusterRoleStrategy(),
     ("rbac.authorization.k8s.io", "RoleBinding"): RoleBindingStrategy(),
     ("rbac.authorization.k8s.io", "ClusterRoleBinding"): ClusterRoleBindingStrategy(),
+    ("tenancy.canopy.dev", "Workspace"): WorkspaceStrategy(),
 }
 
 _STATUS_STRATEGIES: dict[tuple[str, str], StatusStrategy] = {
@@ -58,6 +60,7 @@ _STATUS_STRATEGIES: dict[tuple[str, str], StatusStrategy] = {
     ("", "Pod"): PodStatusStrategy(_POD, kept_metadata=("ownerReferences",)),
     ("", "Service"): ServiceStatusStrategy(_SERVICE),
     ("", "Namespace"): NamespaceStatusStrategy(_NAMESPACE),
+    ("tenancy.canopy.dev", "Workspace"): OwnTypeStatusStrategy(WORKSPACE),
 }
 
 
