@@ -9,7 +9,6 @@ that every write, whoever makes it, obeys the same rules.
 from __future__ import annotations
 
 import copy
-import json
 import random
 import secrets
 import uuid
@@ -17,6 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from api.registry import BUILTIN, ResourceType
 from api.types import WORKSPACE
@@ -50,7 +51,12 @@ def encode(obj: Object) -> bytes:
     meta = obj.get("metadata", {})
     if "resourceVersion" in meta:
         obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "resourceVersion"}}
-    return json.dumps(obj, separators=(",", ":")).encode()
+    try:
+        return orjson.dumps(obj)
+    except orjson.JSONEncodeError as exc:
+        raise errors.bad_request(
+            f"the object cannot be stored ({exc}): integers must fit in 64 bits; send large numbers as strings"
+        ) from None
 
 
 def with_revision(obj: Object, revision: int) -> Object:

@@ -7,10 +7,10 @@ of the patch media types. Pure: no I/O.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import yaml
 
 from api import protobuf
@@ -93,8 +93,8 @@ def decode_body(raw: bytes, content_type: str, *, allowed: tuple[str, ...] = BOD
         except yaml.YAMLError as exc:
             raise errors.bad_request(f"error converting YAML to JSON: {exc}") from None
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return orjson.loads(raw)  # strict as Go's decoder: no NaN or Infinity, integers within 64 bits
+    except orjson.JSONDecodeError as exc:
         raise errors.bad_request(
             f"the request body is not valid JSON: {exc}; check the file for a missing quote, comma or brace"
         ) from None

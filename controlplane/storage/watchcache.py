@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -33,6 +32,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+import orjson
 from etcd3aio._protobuf import rpc_pb2
 
 from controlplane.encryption import EncryptionError
@@ -65,7 +65,7 @@ class NotFresh(Exception):
 
 
 def decode(kv_value: bytes, revision: int) -> dict[str, Any]:
-    obj: dict[str, Any] = json.loads(kv_value)
+    obj: dict[str, Any] = orjson.loads(kv_value)
     obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
     return obj
 
@@ -81,7 +81,7 @@ class CachedObject:
 
     def json_bytes(self) -> bytes:
         if self._json is None:
-            self._json = json.dumps(self.obj, separators=(",", ":")).encode()
+            self._json = orjson.dumps(self.obj)
         return self._json
 
 

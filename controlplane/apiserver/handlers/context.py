@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import yaml
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -68,7 +69,10 @@ class Context:
 
 
 def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
+    try:
+        return orjson.dumps(obj)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, which only a YAML body can have brought
+        return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def check_type(ctx: Context, body: Any) -> dict[str, Any]:
