@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+
 from aiohttp import web
 
 from controlplane import errors
@@ -44,6 +47,22 @@ def unauthorized(message: str) -> errors.StatusError:
     return errors.StatusError(401, "Unauthorized", message)
 
 
+# The user of each TLS connection's client certificate, worked out once per connection rather than per request.
+_CERTIFICATE_USERS: weakref.WeakKeyDictionary[asyncio.BaseTransport, UserInfo | None] = weakref.WeakKeyDictionary()
+
+
+def _certificate_user(transport: asyncio.BaseTransport | None) -> UserInfo | None:
+    if transport is None:
+        return None
+    try:
+        return _CERTIFICATE_USERS[transport]
+    except KeyError:
+        identity = identity_from_peercert(transport.get_extra_info("peercert"))
+        user = with_authenticated(*identity) if identity is not None else None
+        _CERTIFICATE_USERS[transport] = user
+        return user
+
+
 def authenticate(request: web.Request, tokens: TokenAuthenticator) -> UserInfo:
     authorization = request.headers.get("Authorization")
     try:
@@ -51,11 +70,9 @@ def authenticate(request: web.Request, tokens: TokenAuthenticator) -> UserInfo:
             return tokens.authenticate(bearer_token(authorization))
     except Unauthorized as exc:
         raise unauthorized(str(exc)) from None
-    peercert = request.transport.get_extra_info("peercert") if request.transport is not None else None
-    if peercert:
-        identity = identity_from_peercert(peercert)
-        if identity is not None:
-            return with_authenticated(*identity)
+    user = _certificate_user(request.transport)
+    if user is not None:
+        return user
     raise unauthorized(
         "Unauthorized: this server needs a bearer token or a client certificate signed by its CA; use the kubeconfig "
         "your platform admin gave you (canopy kubeconfig), or DATA_DIR/admin.kubeconfig on the server"
