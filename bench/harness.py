@@ -29,6 +29,7 @@ CONCURRENCY = 50
 # Requests made before each measured phase and not counted: the first requests of a fresh process pay for lazy
 # imports, schema building and connection set-up, which is not the steady state being compared.
 WARMUP = 500
+ROUNDS = 5  # turns each side takes in `alternate`
 TENANCY = "tenancy.canopy.dev/v1alpha1"
 
 
@@ -52,6 +53,26 @@ async def run_load(n: int, op: Callable[[int], Awaitable[None]],
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return n / (time.perf_counter() - start), latencies
+
+
+async def alternate(sides: dict[str, Callable[[int], Awaitable[None]]], n: int,
+                    rounds: int = ROUNDS) -> dict[str, tuple[float, list[float]]]:
+    """Run each side's op n times in all, the sides taking turns in `rounds` rounds: {side: (ops/s, latencies ms)}.
+
+    Two things compared by their ratio are measured in alternation, so that whatever else this shared machine is
+    doing at the time (and it varies by tens of percent over a minute) falls on both alike.
+    """
+    for op in sides.values():
+        await run_load(WARMUP, op)  # warm-up, not counted
+    elapsed = dict.fromkeys(sides, 0.0)
+    latencies: dict[str, list[float]] = {side: [] for side in sides}
+    per_round = n // rounds
+    for _ in range(rounds):
+        for side, op in sides.items():
+            rate, lat = await run_load(per_round, op)
+            elapsed[side] += per_round / rate
+            latencies[side] += lat
+    return {side: (per_round * rounds / elapsed[side], latencies[side]) for side in sides}
 
 
 def client_ssl(pki_dir: Path, *, client_cert: bool = True) -> ssl.SSLContext:

@@ -50,7 +50,7 @@ WARMUP_WORKSPACES = 200
 WARMUP_USED = 50
 CHILDREN = f"/registry/root:{MEASURED_PREFIX}"  # the prefix of every key inside the measured workspaces
 WATCH_CACHE_SIZE = 10_000  # the server's default --watch-cache-size, passed explicitly: the history refill needs it
-HISTORY_FILLERS = 50  # ConfigMaps whose updates refill the watch cache's history before each reading
+HISTORY_FILLERS = 50  # warm-up Workspaces whose updates refill the watch cache's history before each reading
 
 
 def measured(i: int) -> str:
@@ -177,32 +177,32 @@ class Meter:
     """Reads the server's memory and etcd's size in the same state every time.
 
     Before each reading: the keys inside the measured workspaces have stopped changing (the controllers that react
-    to the last writes are done); the watch cache's event history, which holds the last `--watch-cache-size` events
-    whatever they are, is refilled with updates of the same few ConfigMaps, so that this fixed-size cost is alike at
-    every reading instead of counting once as the workspaces' own; etcd's history is compacted; and the server gets
-    `settle` idle seconds. Without the refill, 10,000 workspaces' status updates filling the history would add
-    about 4 KiB to each workspace's figure, and the later reading would find them pushed out again.
+    to the last writes are done); the watch cache's event history is refilled; etcd's history is compacted; and the
+    server gets `settle` idle seconds.
+
+    The refill: the history holds the last `--watch-cache-size` events (each with the object before and after), a
+    cost that is bounded whatever the number of workspaces, and must not be counted as theirs. Creating 10,000
+    workspaces fills it with Workspace events; a first request into 1,000 of them replaces those with smaller
+    Namespace and ServiceAccount events. Memory freed that way stays in the process (RSS is close to a high-water
+    mark), so the figures would depend on what the history happened to hold: about +7 KiB per empty workspace, and
+    a used one's extra cost hidden. So before every reading the history is refilled with updates of the same kind
+    of object the workspaces leave in it (labels on a few warm-up Workspaces), and is alike at every reading.
     """
 
     def __init__(self, admin: aiohttp.ClientSession, api: str, server: ServerProcess, etcd: Etcd,
-                 settle: float) -> None:
+                 fillers: list[str], settle: float) -> None:
         self.admin, self.api, self.server, self.etcd, self.settle = admin, api, server, etcd, settle
-        self.fillers = f"{api}/api/v1/namespaces/default/configmaps"
-
-    async def make_fillers(self) -> None:
-        for i in range(HISTORY_FILLERS):
-            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"history-filler-{i:02d}"}}
-            async with self.admin.post(self.fillers, json=body) as resp:
-                await check(resp, 201)
+        self.fillers = fillers
 
     async def _refill_history(self) -> None:
         async def update(i: int) -> None:
-            async with self.admin.patch(f"{self.fillers}/history-filler-{i % HISTORY_FILLERS:02d}",
-                                        json={"data": {"update": str(i)}},
+            name = self.fillers[i % len(self.fillers)]
+            async with self.admin.patch(f"{self.api}{WORKSPACES_PATH}/{name}",
+                                        json={"metadata": {"labels": {"bench.canopy.dev/refill": f"{i:06d}"}}},
                                         headers={"Content-Type": "application/merge-patch+json"}) as resp:
                 await check(resp, 200)
 
-        await run_load(WATCH_CACHE_SIZE + HISTORY_FILLERS * 10, update, concurrency=HISTORY_FILLERS)
+        await run_load(WATCH_CACHE_SIZE + len(self.fillers) * 10, update, concurrency=len(self.fillers))
 
     async def _quiet(self, prefix: str) -> int:
         last, stable_since = -1, time.monotonic()
@@ -239,8 +239,6 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                                         ["--watch-cache-size", str(WATCH_CACHE_SIZE)])
             api = server.url
             async with session(client_ssl(server.pki_dir)) as admin:
-                meter = Meter(admin, api, server, etcd, args.settle)
-                await meter.make_fillers()
                 # Warm-up: the same requests as measured below, on other workspaces, so that lazy imports, caches
                 # and the connection pool are in place before the first reading.
                 warm = [f"warm-{i:03d}" for i in range(WARMUP_WORKSPACES)]
@@ -248,6 +246,7 @@ async def bench(args: argparse.Namespace) -> dict[str, float]:
                 await wait_until(
                     lambda: _all_ready(admin, api, warm), "the warm-up workspaces becoming Ready", timeout=120)
                 await use_workspaces(admin, api, warm[:WARMUP_USED])
+                meter = Meter(admin, api, server, etcd, warm[-HISTORY_FILLERS:], args.settle)
                 before = await meter.read()
 
                 _, rv = await list_phases(admin, api)
