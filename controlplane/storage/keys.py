@@ -15,6 +15,7 @@ from a cluster-scoped one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sys import intern
 
 ROOT = "/registry/"
 ROOT_WORKSPACE = "root"  # the workspace every other one descends from; it always exists
@@ -61,4 +62,6 @@ def parse_key(key: str) -> ObjectKey | None:
         return None
     if not all(parts):
         return None
-    return ObjectKey(workspace, "" if group == CORE_GROUP else group, resource, namespace, name)
+    # Every cached object holds its key: the parts that repeat across objects share one str each.
+    return ObjectKey(intern(workspace), "" if group == CORE_GROUP else intern(group), intern(resource),
+                     intern(namespace), name)

@@ -81,7 +81,8 @@ class CachedObject:
 
     def json_bytes(self) -> bytes:
         if self._json is None:
-            self._json = orjson.dumps(self.obj)
+            # A copy: orjson's own result keeps its 4 KiB working buffer allocated, too much to keep per object.
+            self._json = bytes(memoryview(orjson.dumps(self.obj)))
         return self._json
 
 
@@ -284,6 +285,15 @@ class WatchCache:
             log.error("leaving %s out of the cache: %s", key, exc)
             return None
 
+    def _previous(self, cached: CachedObject | None, ev: Any, key: str) -> dict[str, Any] | None:
+        """The object as it was before `ev`: the cached one when it is that version (shared, not decoded again,
+        so the history holds one copy of each version), else decoded from the event's prev_kv."""
+        if not ev.HasField("prev_kv"):
+            return None
+        if cached is not None and cached.revision == ev.prev_kv.mod_revision:
+            return cached.obj
+        return self._decode(key, ev.prev_kv.value, ev.prev_kv.mod_revision)
+
     @staticmethod
     def _index_into(objects: dict[ResourceId, dict[str, CachedObject]], key_str: str, obj: dict[str, Any],
                     revision: int) -> None:
@@ -368,7 +378,7 @@ class WatchCache:
         rid = (key.workspace, key.group, key.resource)
         bucket = self._objects.setdefault(rid, {})
         revision = int(ev.kv.mod_revision)
-        prev = self._decode(key_str, ev.prev_kv.value, ev.prev_kv.mod_revision) if ev.HasField("prev_kv") else None
+        prev = self._previous(bucket.get(key_str), ev, key_str)
         if ev.type == ev.DELETE:
             self._key_count -= 1
             bucket.pop(key_str, None)
