@@ -50,6 +50,7 @@ from controlplane.storage.etcd import EtcdStorage, EtcdTLS
 from controlplane.storage.keys import ROOT_WORKSPACE
 from controlplane.storage.watchcache import WatchCache
 from controlplane.store import Store, now_rfc3339
+from controlplane.tlsalerts import send_handshake_alerts
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def tls_context(pki_dir: Path, ca: CertificateAuthority, hosts: list[str]) -> ss
     context.load_cert_chain(cert, key)
     context.load_verify_locations(cadata=ca.cert_pem.decode())
     context.verify_mode = ssl.CERT_OPTIONAL
+    send_handshake_alerts()
     return context
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 from pathlib import Path
 
 import yaml
 from cryptography import x509
 
-from tests.conftest import Etcd, client_tls, start_apiserver, stop_apiserver
+from controlplane.pki import load_or_create_ca
+from tests.conftest import Etcd, Kubectl, client_tls, start_apiserver, stop_apiserver
 from tests.integration.support import http
 
 
@@ -61,5 +63,23 @@ def test_anything_but_tls_is_refused(etcd: Etcd, tmp_path: Path) -> None:
         assert not answer.startswith(b"HTTP/1.1 200")
         status, _, _ = http("GET", f"{server.url}/version", tls=client_tls(server.ca_file))
         assert status == 200
+    finally:
+        stop_apiserver(server)
+
+
+def test_kubectl_with_a_certificate_from_another_ca_is_told_so(etcd: Etcd, tmp_path: Path) -> None:
+    server = start_apiserver(tmp_path / "canopy", etcd.url)
+    try:
+        stranger = load_or_create_ca(tmp_path / "other-ca")
+        cert, key = stranger.issue_client_cert("admin", ["system:masters"])
+        config = yaml.safe_load(server.admin_kubeconfig.read_text())
+        config["users"][0]["user"] = {"client-certificate-data": base64.b64encode(cert).decode(),
+                                      "client-key-data": base64.b64encode(key).decode()}
+        (tmp_path / "stranger.kubeconfig").write_text(yaml.safe_dump(config))
+        result = Kubectl(tmp_path / "stranger.kubeconfig", "root").run("get", "ns", check=False)
+        assert result.returncode == 1
+        assert "remote error: tls: unknown certificate authority" in result.stderr
+        status, _, _ = http("GET", f"{server.url}/api/v1/namespaces")
+        assert status == 200  # and the server keeps serving
     finally:
         stop_apiserver(server)
