@@ -678,7 +678,7 @@ def test_client_certificate_from_another_ca_is_told_unknown_ca_over_tls13(apiser
     """In TLS 1.3 the client finishes its handshake before the server checks its certificate: the server's alert
     (unknown CA) arrives when the client reads, instead of any HTTP answer."""
     context = other_ca_client(tmp_path, apiserver, ssl.TLSVersion.TLSv1_3)
-    with pytest.raises(OSError, match="(?i)unknown.ca"):  # urllib's URLError wrapping the ssl.SSLError
+    with pytest.raises(OSError, match=r"(?i)unknown.ca"):  # urllib's URLError wrapping the ssl.SSLError
         http("GET", f"{alice.url}{CM_PATH}", tls=context)
     assert member_can_read(alice.url, alice.token, apiserver.ca_file)  # the server keeps serving
 
