@@ -17,8 +17,11 @@ from controlplane.apiserver.requestinfo import valid_workspace
 from controlplane.encryption import EncryptionError, rotate
 from controlplane.etcd_embedded import EtcdStartError
 from controlplane.pki import write_atomically
+from controlplane.registry import QuantityError, parse_quantity
 from controlplane.server import ServerConfig, ServerError, run_until_signalled
 from controlplane.storage.etcd import EtcdTLS
+from simcluster.cluster import SimClusterConfig
+from simcluster.cluster import run_until_signalled as run_simcluster
 
 T = TypeVar("T")
 
@@ -92,6 +95,41 @@ def _workspace_path(_: click.Context, __: click.Parameter, value: str) -> str:
         raise click.BadParameter(f'"{value}" is not a workspace path: "root" followed by ":"-separated lowercase '
                                  "DNS labels, e.g. root:team-a")
     return value
+
+
+@main.command()
+@click.option("--name", required=True, help="The cluster's name (its nodes are NAME-server-0, NAME-agent-0, ...).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where its etcd, PKI and kubeconfig live.")
+@click.option("--port", type=click.IntRange(1, 65535), default=6443, show_default=True, help="API port.")
+@click.option("--bind-address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--nodes", "node_count", type=click.IntRange(1, 5000), default=3, show_default=True,
+              help="How many nodes.")
+@click.option("--node-memory", default="8Gi", show_default=True, help="Memory of each node.")
+@click.option("--node-cpu", default="4", show_default=True, help="CPUs of each node.")
+@click.option("--time-scale", type=click.FloatRange(0.0001, 100), default=1.0, show_default=True,
+              help="Multiplies every duration of the simulation (0.01 turns 10 s into 100 ms).")
+@click.option("--etcd-servers", default="", help="Comma-separated etcd URLs; without it an embedded etcd starts.")
+@click.option("--tls-san", "tls_sans", multiple=True, metavar="HOST", help="Another name for its certificate.")
+def simcluster(name: str, data_dir: Path, port: int, bind_address: str, node_count: int, node_memory: str,
+               node_cpu: str, time_scale: float, etcd_servers: str, tls_sans: tuple[str, ...]) -> None:
+    """Run a simulated K3s cluster; its admin kubeconfig is DATA_DIR/kubeconfig."""
+    for flag, value in (("--node-memory", node_memory), ("--node-cpu", node_cpu)):
+        try:
+            parse_quantity(value)
+        except QuantityError as exc:
+            raise click.BadParameter(f"{value!r} is not a quantity ({exc}); e.g. 8Gi, 4, 500m",
+                                     param_hint=flag) from None
+    config = SimClusterConfig(
+        name=name, data_dir=data_dir, port=port, bind_address=bind_address, nodes=node_count,
+        node_memory=node_memory, node_cpu=node_cpu, time_scale=time_scale,
+        etcd_servers=tuple(s for s in etcd_servers.split(",") if s.strip()), tls_sans=tls_sans,
+    )
+    try:
+        asyncio.run(run_simcluster(config))
+    except (ServerError, EtcdStartError) as exc:
+        click.echo(f"canopy simcluster: {exc}", err=True)
+        sys.exit(1)
 
 
 @main.group()

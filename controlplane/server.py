@@ -25,6 +25,7 @@ from pathlib import Path
 from aiohttp import web
 from etcd3aio.errors import EtcdError
 
+from api.registry import BUILTIN
 from api.types import SERVED
 from controlplane import kubeconfig
 from controlplane.apiserver.app import create_app
@@ -75,6 +76,9 @@ class ServerConfig:
     tls_sans: tuple[str, ...] = ()
     # kube-apiserver's EncryptionConfiguration; default DATA_DIR/encryption-config.yaml, made on first start.
     encryption_config: Path | None = None
+    # Single-cluster mode (simcluster/): one cluster named so, serving Kubernetes' kinds only (no workspaces, no
+    # AccessTokens), with its admin kubeconfig at DATA_DIR/kubeconfig pointing at the server itself, as K3s writes.
+    cluster_name: str = ""
 
 
 @dataclass
@@ -199,7 +203,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
                 lead(storage, lambda: start_controllers(store, url)), name="leader-election"
             )
         audit.open()
-        app = create_app(store, SERVED, build_version(), audit)
+        app = create_app(store, BUILTIN if config.cluster_name else SERVED, build_version(), audit)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, config.bind_address, config.port, ssl_context=ssl_context)
@@ -211,11 +215,15 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
                     f"port {config.port} on {config.bind_address} is already in use; pass --port with a free port"
                 ) from None
             raise
-        kubeconfig_path = config.data_dir.resolve() / "admin.kubeconfig"
         cert, key = admin_credentials(pki_dir, ca)
+        if config.cluster_name:
+            kubeconfig_path = config.data_dir.resolve() / "kubeconfig"
+            server_url, context = url, config.cluster_name
+        else:
+            kubeconfig_path = config.data_dir.resolve() / "admin.kubeconfig"
+            server_url, context = kubeconfig.workspace_url(url, ROOT_WORKSPACE), "canopy-root"
         kubeconfig.write(kubeconfig_path, kubeconfig.build(
-            kubeconfig.workspace_url(url, ROOT_WORKSPACE), ca.cert_pem, ADMIN_USER, cert_pem=cert, key_pem=key,
-            name="canopy-root",
+            server_url, ca.cert_pem, ADMIN_USER, cert_pem=cert, key_pem=key, name=context,
         ))
         # Everything loaded so far (the primed cache, imported modules) lives for the whole process: keep it out of
         # the cyclic garbage collector's passes, and run young-generation passes less often (each request makes

@@ -15,6 +15,7 @@ from controlplane.registry.configmap import ConfigMapStrategy
 from controlplane.registry.deployment import DeploymentStatusStrategy, DeploymentStrategy
 from controlplane.registry.event import EventStrategy
 from controlplane.registry.namespace import NamespaceStatusStrategy, NamespaceStrategy
+from controlplane.registry.node import NodeStrategy
 from controlplane.registry.owntype import OwnTypeStatusStrategy, OwnTypeStrategy
 from controlplane.registry.pod import PodStatusStrategy, PodStrategy
 from controlplane.registry.rbac import (
@@ -47,6 +48,7 @@ _STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("", "Secret"): SecretStrategy(),
     ("", "ServiceAccount"): ServiceAccountStrategy(),
     ("", "Event"): EventStrategy(),
+    ("", "Node"): NodeStrategy(),
     ("rbac.authorization.k8s.io", "Role"): RoleStrategy(),
     ("rbac.authorization.k8s.io", "ClusterRole"): ClusterRoleStrategy(),
     ("rbac.authorization.k8s.io", "RoleBinding"): RoleBindingStrategy(),

@@ -1,0 +1,104 @@
+"""`canopy simcluster`: one simulated K3s cluster — the API server in single-cluster mode, and its kubelets' Nodes.
+
+The Nodes are registered on start (kept if they exist, as a restarted kubelet does) and their heartbeats posted
+every `nodeStatusReportFrequency`, shrunk by `--time-scale` like every duration of the simulation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from api.registry import BUILTIN
+from controlplane import errors
+from controlplane.server import ServerConfig, serving
+from controlplane.storage.keys import ROOT_WORKSPACE
+from controlplane.store import Store, now_rfc3339
+from simcluster import nodes
+
+NODES = BUILTIN.lookup("", "v1", "nodes")
+assert NODES is not None
+
+
+@dataclass
+class SimClusterConfig:
+    name: str
+    data_dir: Path
+    port: int = 6443
+    bind_address: str = "127.0.0.1"
+    nodes: int = 3
+    node_memory: str = "8Gi"
+    node_cpu: str = "4"
+    time_scale: float = 1.0
+    etcd_servers: tuple[str, ...] = ()
+    tls_sans: tuple[str, ...] = field(default_factory=tuple)
+
+    def server(self) -> ServerConfig:
+        return ServerConfig(data_dir=self.data_dir, port=self.port, bind_address=self.bind_address,
+                            etcd_servers=self.etcd_servers, tls_sans=self.tls_sans, cluster_name=self.name)
+
+
+class Kubelets:
+    """The Nodes' side of the kubelets: registration and heartbeats."""
+
+    def __init__(self, store: Store, config: SimClusterConfig) -> None:
+        self.store = store
+        self.config = config
+
+    def _names(self) -> list[str]:
+        return [nodes.node_name(self.config.name, i) for i in range(self.config.nodes)]
+
+    async def register(self) -> None:
+        c = self.config
+        for index, name in enumerate(self._names()):
+            if self.store.peek(ROOT_WORKSPACE, NODES, "", name) is None:
+                with contextlib.suppress(errors.StatusError):  # registered meanwhile: keep it
+                    await self.store.create(ROOT_WORKSPACE, NODES, "", nodes.node(c.name, index, memory=c.node_memory,
+                                                                                   cpu=c.node_cpu))
+            status = nodes.initial_status(c.name, index, memory=c.node_memory, cpu=c.node_cpu, now=now_rfc3339())
+            await self._write_status(name, functools.partial(_replace, status))
+
+    async def _write_status(self, name: str, make: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        def write(obj: dict[str, Any]) -> dict[str, Any]:
+            obj["status"] = make(obj.get("status") or {})
+            return obj
+
+        await self.store.guaranteed_update(ROOT_WORKSPACE, NODES, "", name, write, subresource="status")
+
+    async def heartbeats(self) -> None:
+        interval = nodes.REPORT_FREQUENCY_SECONDS * self.config.time_scale
+        while True:
+            await asyncio.sleep(interval)
+            for name in self._names():
+                with contextlib.suppress(errors.StatusError):  # deleted by someone: a real kubelet re-registers
+                    await self._write_status(name, functools.partial(nodes.heartbeat, now=now_rfc3339()))
+
+
+def _replace(new: dict[str, Any], _: dict[str, Any]) -> dict[str, Any]:
+    return new
+
+
+async def run_until_signalled(config: SimClusterConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with serving(config.server()) as server:
+        kubelets = Kubelets(server.store, config)
+        await kubelets.register()
+        beating = asyncio.create_task(kubelets.heartbeats(), name="node-heartbeats")
+        print(f"simulated cluster {config.name} listening on {server.url} with {config.nodes} nodes", flush=True)
+        print(f"  export KUBECONFIG={server.kubeconfig}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+        print("stopping", flush=True)
