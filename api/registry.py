@@ -89,6 +89,7 @@ BUILTIN = Registry(
         ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), ("status", "log"),
                      returns_deleted_object=True),
         ResourceType("", "v1", "Node", "nodes", False, ("no",), (), ("status",)),
+        ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True),
         ResourceType("apps", "v1", "Deployment", "deployments", True, ("deploy",), ("all",), ("status", "scale")),
         ResourceType("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), ("all",), ("status", "scale")),
         ResourceType("rbac.authorization.k8s.io", "v1", "Role", "roles", True),

@@ -568,6 +568,12 @@ def _service_account_cells(obj: Obj, now: datetime) -> list[Cell]:
     return [metadata.get("name", ""), len(_list(obj.get("secrets"))), age(metadata.get("creationTimestamp"), now)]
 
 
+def _lease_cells(obj: Obj, now: datetime) -> list[Cell]:
+    metadata = _dict(obj.get("metadata"))
+    holder = str(_dict(obj.get("spec")).get("holderIdentity") or "")
+    return [metadata.get("name", ""), holder, age(metadata.get("creationTimestamp"), now)]
+
+
 def _default_cells(obj: Obj, now: datetime) -> list[Cell]:
     """NAME and a `date` AGE, as for custom resources: no timestamp gives a null cell, a bad one `<invalid>`."""
     metadata = _dict(obj.get("metadata"))
@@ -729,6 +735,10 @@ PRINTERS: dict[tuple[str, str], Printer] = {
             _name_column(priority=1),
         ),
         _event_cells,
+    ),
+    ("coordination.k8s.io", "Lease"): Printer(
+        (_name_column(), Column("Holder", "string", "The holder of the lease."), _AGE),
+        _lease_cells,
     ),
     ("", "Node"): Printer(
         (

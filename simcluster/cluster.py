@@ -12,6 +12,7 @@ import functools
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from controlplane.store import Store, now_rfc3339
 from simcluster import nodes
 
 NODES = BUILTIN.lookup("", "v1", "nodes")
-assert NODES is not None
+LEASES = BUILTIN.lookup("coordination.k8s.io", "v1", "leases")
+assert NODES is not None and LEASES is not None
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Kubelets:
 
     async def register(self) -> None:
         c = self.config
+        await self.store.ensure_workspace(ROOT_WORKSPACE)  # kube-node-lease, for the leases
         for index, name in enumerate(self._names()):
             if self.store.peek(ROOT_WORKSPACE, NODES, "", name) is None:
                 with contextlib.suppress(errors.StatusError):  # registered meanwhile: keep it
@@ -71,6 +74,27 @@ class Kubelets:
 
         await self.store.guaranteed_update(ROOT_WORKSPACE, NODES, "", name, write, subresource="status")
 
+    async def renew_leases(self) -> None:
+        """Each kubelet renews its node's Lease every 10 s (scaled); a missing one is made again."""
+        while True:
+            now = _micro_time()
+            for name in self._names():
+                node_obj = self.store.peek(ROOT_WORKSPACE, NODES, "", name)
+                if node_obj is None:
+                    continue
+                wanted = nodes.lease(node_obj.obj, now)
+                try:
+                    await self.store.guaranteed_update(
+                        ROOT_WORKSPACE, LEASES, nodes.NODE_LEASE_NAMESPACE, name,
+                        functools.partial(_renewed, now),
+                    )
+                except errors.StatusError as exc:
+                    if exc.code != 404:
+                        raise
+                    with contextlib.suppress(errors.StatusError):
+                        await self.store.create(ROOT_WORKSPACE, LEASES, nodes.NODE_LEASE_NAMESPACE, wanted)
+            await asyncio.sleep(nodes.LEASE_RENEW_SECONDS * self.config.time_scale)
+
     async def heartbeats(self) -> None:
         interval = nodes.REPORT_FREQUENCY_SECONDS * self.config.time_scale
         while True:
@@ -84,6 +108,15 @@ def _replace(new: dict[str, Any], _: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
+def _renewed(renew_time: str, lease: dict[str, Any]) -> dict[str, Any]:
+    lease.setdefault("spec", {})["renewTime"] = renew_time
+    return lease
+
+
+def _micro_time() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 async def run_until_signalled(config: SimClusterConfig) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -92,7 +125,7 @@ async def run_until_signalled(config: SimClusterConfig) -> None:
     async with serving(config.server()) as server:
         kubelets = Kubelets(server.store, config)
         await kubelets.register()
-        beating = asyncio.create_task(kubelets.heartbeats(), name="node-heartbeats")
+        beating = asyncio.gather(kubelets.heartbeats(), kubelets.renew_leases())
         print(f"simulated cluster {config.name} listening on {server.url} with {config.nodes} nodes", flush=True)
         print(f"  export KUBECONFIG={server.kubeconfig}", flush=True)
         try:

@@ -19,6 +19,9 @@ CONTAINER_RUNTIME = "containerd://2.0.4-k3s2"
 OS_IMAGE = "Debian GNU/Linux 12 (bookworm)"
 KERNEL = "6.1.0-31-amd64"
 REPORT_FREQUENCY_SECONDS = 300.0  # the kubelet's nodeStatusReportFrequency
+LEASE_DURATION_SECONDS = 40  # the kubelet's nodeLeaseDurationSeconds
+LEASE_RENEW_SECONDS = 10.0  # a quarter of the duration, as the kubelet renews
+NODE_LEASE_NAMESPACE = "kube-node-lease"
 MAX_PODS = "110"
 
 # (type, status, reason, message) as a healthy kubelet reports them, in its order.
@@ -112,3 +115,19 @@ def heartbeat(status: Mapping[str, Any], now: str) -> dict[str, Any]:
     """The status with every condition's lastHeartbeatTime moved to `now` (transitions untouched)."""
     conditions = [{**c, "lastHeartbeatTime": now} for c in status.get("conditions") or [] if isinstance(c, dict)]
     return {**status, "conditions": conditions}
+
+
+def lease(node_obj: Mapping[str, Any], renew_time: str) -> dict[str, Any]:
+    """The node's Lease in kube-node-lease, owned by the Node; `renew_time` is a MicroTime (microseconds)."""
+    meta = node_obj["metadata"]
+    name = meta["name"]
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {
+            "name": name,
+            "namespace": NODE_LEASE_NAMESPACE,
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": name, "uid": meta.get("uid", "")}],
+        },
+        "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_DURATION_SECONDS, "renewTime": renew_time},
+    }

@@ -14,6 +14,7 @@ from controlplane.registry.base import GenericStatusStrategy, GenericStrategy, S
 from controlplane.registry.configmap import ConfigMapStrategy
 from controlplane.registry.deployment import DeploymentStatusStrategy, DeploymentStrategy
 from controlplane.registry.event import EventStrategy
+from controlplane.registry.lease import LeaseStrategy
 from controlplane.registry.namespace import NamespaceStatusStrategy, NamespaceStrategy
 from controlplane.registry.node import NodeStrategy
 from controlplane.registry.owntype import OwnTypeStatusStrategy, OwnTypeStrategy
@@ -49,6 +50,7 @@ _STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("", "ServiceAccount"): ServiceAccountStrategy(),
     ("", "Event"): EventStrategy(),
     ("", "Node"): NodeStrategy(),
+    ("coordination.k8s.io", "Lease"): LeaseStrategy(),
     ("rbac.authorization.k8s.io", "Role"): RoleStrategy(),
     ("rbac.authorization.k8s.io", "ClusterRole"): ClusterRoleStrategy(),
     ("rbac.authorization.k8s.io", "RoleBinding"): RoleBindingStrategy(),

@@ -43,7 +43,15 @@ def simcluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimCluster]
             assert process.poll() is None, (data_dir / "simcluster.log").read_text()
             assert time.monotonic() < deadline, (data_dir / "simcluster.log").read_text()
             time.sleep(0.1)
-        yield SimCluster(Kubectl(kubeconfig, "root"), data_dir)
+        kubectl = Kubectl(kubeconfig, "root")
+
+        def all_nodes_ready() -> bool:
+            listed = kubectl.run("get", "nodes", "--no-headers", check=False).stdout.splitlines()
+            return len(listed) == 3 and all(line.split()[1] == "Ready" for line in listed)
+
+        # The kubeconfig is written as soon as the API serves; the kubelets register their nodes right after.
+        eventually(all_nodes_ready, what="three Ready nodes")
+        yield SimCluster(kubectl, data_dir)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -89,3 +97,19 @@ def test_kubelets_post_heartbeats(simcluster: SimCluster) -> None:
 
     first = heartbeat()
     eventually(lambda: heartbeat() != first, what="a newer heartbeat")  # every 300 s x 0.001
+
+
+def test_every_kubelet_renews_its_node_lease(simcluster: SimCluster) -> None:
+    rows = table_rows_by_name(simcluster.kubectl("get", "leases", "-n", "kube-node-lease"))
+    assert {name: row["HOLDER"] for name, row in rows.items()} == {
+        "edge-1-server-0": "edge-1-server-0", "edge-1-agent-0": "edge-1-agent-0", "edge-1-agent-1": "edge-1-agent-1",
+    }
+    described = simcluster.kubectl("describe", "node", "edge-1-server-0")
+    assert "HolderIdentity:  edge-1-server-0" in described
+
+    def renewed() -> str:
+        return simcluster.kubectl("get", "lease", "-n", "kube-node-lease", "edge-1-server-0", "-o",
+                                  "jsonpath={.spec.renewTime}")
+
+    first = renewed()
+    eventually(lambda: renewed() != first, what="a renewed lease")  # every 10 s x 0.001

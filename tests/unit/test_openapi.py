@@ -149,7 +149,7 @@ def test_root_lists_every_group_version_with_its_content_hash() -> None:
     root = openapi_v3_root(BUILTIN)
     assert set(root["paths"]) == {
         "api/v1", "apis/apps/v1", "apis/rbac.authorization.k8s.io/v1", "apis/authentication.k8s.io/v1",
-        "apis/authorization.k8s.io/v1",
+        "apis/authorization.k8s.io/v1", "apis/coordination.k8s.io/v1",
     }
     for path, entry in root["paths"].items():
         parsed = group_version_of_path(path)

@@ -60,3 +60,14 @@ def test_node_identities_are_stable_across_restarts() -> None:
     assert first["systemUUID"] == again["systemUUID"]
     assert first["machineID"] != nodes.initial_status("edge-2", 2, memory="8Gi", cpu="4", now=NOW)["nodeInfo"][
         "machineID"]
+
+
+def test_a_node_lease_is_held_by_its_node_and_owned_by_it() -> None:
+    node_obj = registered(1)
+    node_obj["metadata"]["uid"] = "u-1"
+    lease = nodes.lease(node_obj, "2026-11-25T00:00:00.123456Z")
+    assert lease["metadata"]["namespace"] == "kube-node-lease"
+    assert lease["metadata"]["ownerReferences"] == [{"apiVersion": "v1", "kind": "Node", "name": "edge-1-agent-0",
+                                                     "uid": "u-1"}]
+    assert lease["spec"] == {"holderIdentity": "edge-1-agent-0", "leaseDurationSeconds": 40,
+                             "renewTime": "2026-11-25T00:00:00.123456Z"}
