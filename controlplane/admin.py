@@ -22,9 +22,9 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
+from api.types import WORKSPACE_OWNER_ANNOTATION
 from controlplane import kubeconfig
 from controlplane.auth.authn import token_hash
-from controlplane.controllers.workspace import OWNER_ANNOTATION
 from controlplane.storage.keys import ROOT_WORKSPACE
 
 TENANCY = ("tenancy.canopy.dev", "v1alpha1")
@@ -95,7 +95,7 @@ def create_workspace(admin_kubeconfig: Path, name: str, parent: str, owner: str,
     with _client(admin_kubeconfig, parent) as api:
         objects = client.CustomObjectsApi(api)
         body = {"apiVersion": "/".join(TENANCY), "kind": "Workspace",
-                "metadata": {"name": name, "annotations": {OWNER_ANNOTATION: owner}}, "spec": {}}
+                "metadata": {"name": name, "annotations": {WORKSPACE_OWNER_ANNOTATION: owner}}, "spec": {}}
         _call(f"cannot create workspace {workspace}",
               lambda: objects.create_cluster_custom_object(*TENANCY, "workspaces", body))
         deadline = time.monotonic() + timeout

@@ -7,13 +7,13 @@ kubectl needs no flag at all. Pure: building and reading documents; the callers 
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
+from controlplane.pki import write_atomically
 from controlplane.storage.keys import ROOT_WORKSPACE
 
 CLUSTERS_PREFIX = "/clusters/"
@@ -46,13 +46,9 @@ def build(
 
 
 def write(path: Path, config: dict[str, Any]) -> None:
+    """Written whole or not at all, readable by its owner only: it holds a credential."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)  # a leftover could be readable by others; O_EXCL makes a fresh 0600 file
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(yaml.safe_dump(config, sort_keys=False))
-    tmp.replace(path)
+    write_atomically(path, yaml.safe_dump(config, sort_keys=False).encode(), mode=0o600)
 
 
 def workspace_url(server_url: str, workspace: str) -> str:

@@ -24,8 +24,6 @@ from controlplane.store import Store
 
 log = logging.getLogger(__name__)
 
-FINALIZER = WORKSPACE_FINALIZER
-OWNER_ANNOTATION = WORKSPACE_OWNER_ANNOTATION
 OWNER_BINDING = "tenancy.canopy.dev:owner"
 Item = tuple[str, str]  # (parent workspace, workspace name)
 
@@ -66,18 +64,18 @@ class WorkspaceController:
         meta = cached.obj["metadata"]
         child = child_of(parent, name)
         if meta.get("deletionTimestamp"):
-            if FINALIZER in (meta.get("finalizers") or []):
+            if WORKSPACE_FINALIZER in (meta.get("finalizers") or []):
                 await self._set_status(parent, name, {"phase": "Terminating"})
                 await self._wipe(child)
                 await self._update(parent, name, _without_finalizer)
             return True
-        if FINALIZER not in (meta.get("finalizers") or []):
+        if WORKSPACE_FINALIZER not in (meta.get("finalizers") or []):
             await self._update(parent, name, _with_finalizer)
         phase = (cached.obj.get("status") or {}).get("phase")
         if phase != "Ready":
             if phase != "Initializing":  # made before the strategy set it on create
                 await self._set_status(parent, name, {"phase": "Initializing"})
-            owner = (meta.get("annotations") or {}).get(OWNER_ANNOTATION)
+            owner = (meta.get("annotations") or {}).get(WORKSPACE_OWNER_ANNOTATION)
             if owner:
                 await self._bind_owner(child, owner)
             await self._set_status(parent, name, {"phase": "Ready", "URL": f"{self.base_url}/clusters/{child}"})
@@ -123,12 +121,12 @@ class WorkspaceController:
 
 
 def _with_finalizer(obj: dict[str, Any]) -> dict[str, Any]:
-    obj["metadata"]["finalizers"] = [*(obj["metadata"].get("finalizers") or []), FINALIZER]
+    obj["metadata"]["finalizers"] = [*(obj["metadata"].get("finalizers") or []), WORKSPACE_FINALIZER]
     return obj
 
 
 def _without_finalizer(obj: dict[str, Any]) -> dict[str, Any]:
-    remaining = [f for f in obj["metadata"].get("finalizers") or [] if f != FINALIZER]
+    remaining = [f for f in obj["metadata"].get("finalizers") or [] if f != WORKSPACE_FINALIZER]
     if remaining:
         obj["metadata"]["finalizers"] = remaining
     else:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.types import WORKSPACE
+from api.types import WORKSPACE, WORKSPACE_OWNER_ANNOTATION
 from controlplane import errors
 from controlplane.apiserver.handlers.context import Context
 from controlplane.apiserver.security import AUTHORIZER_KEY, USER_KEY
 from controlplane.auth.authz import RBAC_GROUP, is_master
 from controlplane.auth.escalation import escalation_problem
 from controlplane.auth.rbac import UserInfo
-from controlplane.controllers.workspace import OWNER_ANNOTATION
 from controlplane.store import Tracker
 
 
@@ -52,14 +51,14 @@ def _owned(user: UserInfo, track: Tracker | None) -> Tracker:
         meta = new.setdefault("metadata", {})
         annotations = dict(meta.get("annotations") or {})
         if old is not None:
-            owner = ((old.get("metadata") or {}).get("annotations") or {}).get(OWNER_ANNOTATION)
+            owner = ((old.get("metadata") or {}).get("annotations") or {}).get(WORKSPACE_OWNER_ANNOTATION)
         elif is_master(user):
-            owner = annotations.get(OWNER_ANNOTATION)
+            owner = annotations.get(WORKSPACE_OWNER_ANNOTATION)
         else:
             owner = user.name
-        annotations.pop(OWNER_ANNOTATION, None)
+        annotations.pop(WORKSPACE_OWNER_ANNOTATION, None)
         if owner:
-            annotations[OWNER_ANNOTATION] = owner
+            annotations[WORKSPACE_OWNER_ANNOTATION] = owner
         if annotations:
             meta["annotations"] = annotations
         else:
