@@ -23,7 +23,7 @@ class ResourceType:
     namespaced: bool
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
-    subresources: tuple[str, ...] = ()  # "status", "scale", "log"
+    subresources: tuple[str, ...] = ()  # "status", "scale", "log", "binding"
     verbs: tuple[str, ...] = ALL_VERBS
     # DELETE answers with the deleted object rather than a Status (kube-apiserver does so for pods, namespaces).
     returns_deleted_object: bool = False
@@ -86,8 +86,10 @@ BUILTIN = Registry(
                      ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")),
         ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
         ResourceType("", "v1", "Event", "events", True, ("ev",)),
-        ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), ("status", "log"),
+        ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), ("status", "log", "binding"),
                      returns_deleted_object=True),
+        # A pod's assignment to a node, the older way (pods/binding is the newer); never stored.
+        ResourceType("", "v1", "Binding", "bindings", True, verbs=("create",)),
         ResourceType("", "v1", "Node", "nodes", False, ("no",), (), ("status",)),
         ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True),
         ResourceType("apps", "v1", "Deployment", "deployments", True, ("deploy",), ("all",), ("status", "scale")),

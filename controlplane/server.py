@@ -46,6 +46,7 @@ from controlplane.pki import (
     load_or_create_ca,
     write_atomically,
 )
+from controlplane.podlogs import PodLogSource
 from controlplane.storage.compactor import run_compactor
 from controlplane.storage.etcd import EtcdStorage, EtcdTLS
 from controlplane.storage.keys import ROOT_WORKSPACE
@@ -79,6 +80,8 @@ class ServerConfig:
     # Single-cluster mode (simcluster/): one cluster named so, serving Kubernetes' kinds only (no workspaces, no
     # AccessTokens), with its admin kubeconfig at DATA_DIR/kubeconfig pointing at the server itself, as K3s writes.
     cluster_name: str = ""
+    # Where pods/log reads from: the simulated cluster's kubelets; None in the control plane (404 says why).
+    pod_logs: PodLogSource | None = None
 
 
 @dataclass
@@ -203,7 +206,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
                 lead(storage, lambda: start_controllers(store, url)), name="leader-election"
             )
         audit.open()
-        app = create_app(store, BUILTIN if config.cluster_name else SERVED, build_version(), audit)
+        app = create_app(store, BUILTIN if config.cluster_name else SERVED, build_version(), audit, config.pod_logs)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, config.bind_address, config.port, ssl_context=ssl_context)

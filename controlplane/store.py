@@ -387,6 +387,10 @@ class Store:
             if not finalizers:
                 obj["spec"].pop("finalizers")
             return obj
+        if subresource == "binding":
+            # A Binding sets spec.nodeName, which no pod update may change: kube-apiserver writes it straight to
+            # storage, past the pod's strategy (`controlplane.registry.binding` decides what it may change).
+            return obj
         if subresource == "status":
             strategy = status_strategy_for(rt.group, rt.kind)
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import signal
 from collections.abc import Callable
@@ -18,10 +19,19 @@ from typing import Any
 
 from api.registry import BUILTIN
 from controlplane import errors
+from controlplane.controllers import Controller
+from controlplane.controllers.garbagecollector import GarbageCollector
+from controlplane.controllers.namespace import NamespaceController
 from controlplane.server import ServerConfig, serving
 from controlplane.storage.keys import ROOT_WORKSPACE
 from controlplane.store import Store, now_rfc3339
 from simcluster import nodes
+from simcluster.clock import Clock
+from simcluster.events import EventRecorder
+from simcluster.kubelet import PodWorkers
+from simcluster.logs import ContainerLogs
+from simcluster.scheduler import Scheduler
+from simcluster.workloads import DeploymentController, ReplicaSetController
 
 NODES = BUILTIN.lookup("", "v1", "nodes")
 LEASES = BUILTIN.lookup("coordination.k8s.io", "v1", "leases")
@@ -43,7 +53,8 @@ class SimClusterConfig:
 
     def server(self) -> ServerConfig:
         return ServerConfig(data_dir=self.data_dir, port=self.port, bind_address=self.bind_address,
-                            etcd_servers=self.etcd_servers, tls_sans=self.tls_sans, cluster_name=self.name)
+                            etcd_servers=self.etcd_servers, tls_sans=self.tls_sans, cluster_name=self.name,
+                            run_controllers=False)
 
 
 class Kubelets:
@@ -53,13 +64,13 @@ class Kubelets:
         self.store = store
         self.config = config
 
-    def _names(self) -> list[str]:
+    def names(self) -> list[str]:
         return [nodes.node_name(self.config.name, i) for i in range(self.config.nodes)]
 
     async def register(self) -> None:
         c = self.config
         await self.store.ensure_workspace(ROOT_WORKSPACE)  # kube-node-lease, for the leases
-        for index, name in enumerate(self._names()):
+        for index, name in enumerate(self.names()):
             if self.store.peek(ROOT_WORKSPACE, NODES, "", name) is None:
                 with contextlib.suppress(errors.StatusError):  # registered meanwhile: keep it
                     await self.store.create(ROOT_WORKSPACE, NODES, "", nodes.node(c.name, index, memory=c.node_memory,
@@ -78,7 +89,7 @@ class Kubelets:
         """Each kubelet renews its node's Lease every 10 s (scaled); a missing one is made again."""
         while True:
             now = _micro_time()
-            for name in self._names():
+            for name in self.names():
                 node_obj = self.store.peek(ROOT_WORKSPACE, NODES, "", name)
                 if node_obj is None:
                     continue
@@ -99,7 +110,7 @@ class Kubelets:
         interval = nodes.REPORT_FREQUENCY_SECONDS * self.config.time_scale
         while True:
             await asyncio.sleep(interval)
-            for name in self._names():
+            for name in self.names():
                 with contextlib.suppress(errors.StatusError):  # deleted by someone: a real kubelet re-registers
                     await self._write_status(name, functools.partial(nodes.heartbeat, now=now_rfc3339()))
 
@@ -117,14 +128,36 @@ def _micro_time() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def controllers(store: Store, config: SimClusterConfig, pod_workers: PodWorkers) -> list[Controller]:
+    """The cluster's control loops (kube-controller-manager's, the scheduler, the kubelets' pod workers), each fed
+    by the watch cache and working through its own queue."""
+    recorder = pod_workers.recorder
+    clock = pod_workers.clock
+    return [
+        GarbageCollector(store, BUILTIN),
+        NamespaceController(store, BUILTIN),
+        DeploymentController(store, recorder, clock),
+        ReplicaSetController(store, recorder, clock),
+        Scheduler(store, recorder, clock),
+        pod_workers,
+    ]
+
+
 async def run_until_signalled(config: SimClusterConfig) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with serving(config.server()) as server:
+    logs = ContainerLogs(config.data_dir / "pods")
+    async with serving(dataclasses.replace(config.server(), pod_logs=logs)) as server:
         kubelets = Kubelets(server.store, config)
         await kubelets.register()
+        pod_workers = PodWorkers(server.store, EventRecorder(server.store), Clock(config.time_scale), logs,
+                                 kubelets.names())
+        running = controllers(server.store, config, pod_workers)
+        for controller in running:
+            server.store.cache.add_listener(controller.on_event, on_relist=controller.resync)
+            controller.start()
         beating = asyncio.gather(kubelets.heartbeats(), kubelets.renew_leases())
         print(f"simulated cluster {config.name} listening on {server.url} with {config.nodes} nodes", flush=True)
         print(f"  export KUBECONFIG={server.kubeconfig}", flush=True)
@@ -134,4 +167,8 @@ async def run_until_signalled(config: SimClusterConfig) -> None:
             beating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beating
+            for controller in running:
+                server.store.cache.remove_listener(controller.on_event, controller.resync)
+                await controller.queue.stop()
+            await pod_workers.stop()
         print("stopping", flush=True)

@@ -18,11 +18,13 @@ from etcd3aio.errors import EtcdError
 from api.registry import Registry, ResourceType
 from controlplane import errors
 from controlplane.apiserver import discovery, openapi_routes
+from controlplane.apiserver.handlers.binding import BINDINGS, create_binding
 from controlplane.apiserver.handlers.context import CREATED_NAME_KEY, Context, dumps
 from controlplane.apiserver.handlers.create import create
 from controlplane.apiserver.handlers.delete import delete, delete_collection
 from controlplane.apiserver.handlers.get import get
 from controlplane.apiserver.handlers.list import list_
+from controlplane.apiserver.handlers.log import LOGS_KEY
 from controlplane.apiserver.handlers.patch import patch
 from controlplane.apiserver.handlers.review import REVIEWS, review
 from controlplane.apiserver.handlers.update import update
@@ -42,6 +44,7 @@ from controlplane.audit import AuditLog
 from controlplane.auth.authn import TokenAuthenticator
 from controlplane.auth.authz import Authorizer
 from controlplane.auth.rbac import UserInfo
+from controlplane.podlogs import PodLogSource
 from controlplane.storage.watchcache import NotFresh
 from controlplane.store import Store
 
@@ -61,7 +64,9 @@ HANDLERS: dict[str, Handler] = {
     "deletecollection": delete_collection,
 }
 # Verbs each subresource answers; anything else on a subresource is 405.
-_SUBRESOURCE_VERBS = {"status": ("get", "update", "patch"), "scale": ("get", "update", "patch"), "log": ("get",)}
+_SUBRESOURCE_VERBS = {
+    "status": ("get", "update", "patch"), "scale": ("get", "update", "patch"), "log": ("get",), "binding": ("create",),
+}
 
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
 REGISTRY_KEY: web.AppKey[Registry] = web.AppKey("registry", Registry)
@@ -180,6 +185,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     ctx = Context(request, info, rt, store, negotiate(request.headers.get("Accept", "")))
     if (rt.group, rt.plural) in REVIEWS:
         return await review(ctx)
+    if info.subresource == "binding" or (rt.group, rt.plural) == BINDINGS:
+        return await create_binding(ctx)
     return await HANDLERS[info.verb](ctx)
 
 
@@ -187,7 +194,9 @@ def _check_verb(info: RequestInfo, rt: ResourceType) -> None:
     verb = info.verb
     allowed = _SUBRESOURCE_VERBS.get(info.subresource, rt.verbs) if info.subresource else rt.verbs
     needs_name = verb in ("get", "update", "patch", "delete")
-    if verb not in HANDLERS or verb not in allowed or (needs_name and not info.name):
+    # POST to a named object is only for subresources that create (pods/<name>/binding).
+    names_wrongly = (needs_name and not info.name) or (verb == "create" and bool(info.name) != bool(info.subresource))
+    if verb not in HANDLERS or verb not in allowed or names_wrongly:
         raise errors.method_not_allowed(
             f"the server does not allow this method on the requested resource: {info.verb.upper()} "
             f"{rt.group_resource}{'/' + info.subresource if info.subresource else ''}"
@@ -235,14 +244,17 @@ def _aggregated(doc: dict[str, Any]) -> web.Response:
     )
 
 
-def create_app(store: Store, registry: Registry, version: dict[str, str], audit: AuditLog) -> web.Application:
+def create_app(store: Store, registry: Registry, version: dict[str, str], audit: AuditLog,
+               pod_logs: PodLogSource | None = None) -> web.Application:
     """The API, authenticating against the AccessTokens and authorizing with the RBAC objects in `store`'s cache;
-    `audit` must be open while the app serves."""
+    `audit` must be open while the app serves. `pod_logs` answers pods/log (without it, 404 says why)."""
     app = web.Application(middlewares=[audited, status_errors], client_max_size=MAX_BODY_BYTES)
     app[STORE_KEY] = store
     app[REGISTRY_KEY] = registry
     app[VERSION_KEY] = version
     app[AUDIT_KEY] = audit
+    if pod_logs is not None:
+        app[LOGS_KEY] = pod_logs
     app[TOKENS_KEY] = tokens = TokenAuthenticator(store.cache)
     app[AUTHORIZER_KEY] = authorizer = Authorizer(store.cache)
     tokens.start()

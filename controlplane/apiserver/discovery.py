@@ -22,6 +22,7 @@ _SUBRESOURCES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "status": ("", "", "", ("get", "patch", "update")),
     "scale": ("autoscaling", "v1", "Scale", ("get", "patch", "update")),
     "log": ("", "", "", ("get",)),
+    "binding": ("", "v1", "Binding", ("create",)),
 }
 
 

@@ -48,6 +48,7 @@ _VERBS = {
     ("head", True): "get",
     ("head", False): "list",
     ("post", False): "create",
+    ("post", True): "create",  # a named subresource that creates, such as pods/<name>/binding
     ("put", True): "update",
     ("patch", True): "patch",
     ("delete", True): "delete",

@@ -3,58 +3,21 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from kubernetes import client, config
 
-from controlplane.etcd_embedded import free_port
-from tests.conftest import Kubectl, client_tls
+from tests.conftest import client_tls
+from tests.integration.simsupport import SimCluster, simulated_cluster
 from tests.integration.support import eventually, table_rows_by_name
-
-
-@dataclass
-class SimCluster:
-    kubectl: Kubectl
-    data_dir: Path
 
 
 @pytest.fixture(scope="module")
 def simcluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimCluster]:
-    data_dir = tmp_path_factory.mktemp("simcluster")
-    port = free_port()
-    log = (data_dir / "simcluster.log").open("wb")
-    # A cluster of its own: its embedded etcd, as `canopy simcluster` starts by default.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "controlplane.cli", "simcluster", "--name", "edge-1", "--data-dir", str(data_dir),
-         "--port", str(port), "--nodes", "3", "--node-memory", "4Gi", "--time-scale", "0.001"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    kubeconfig = data_dir / "kubeconfig"
-    try:
-        deadline = time.monotonic() + 60
-        while not kubeconfig.exists():
-            assert process.poll() is None, (data_dir / "simcluster.log").read_text()
-            assert time.monotonic() < deadline, (data_dir / "simcluster.log").read_text()
-            time.sleep(0.1)
-        kubectl = Kubectl(kubeconfig, "root")
-
-        def all_nodes_ready() -> bool:
-            listed = kubectl.run("get", "nodes", "--no-headers", check=False).stdout.splitlines()
-            return len(listed) == 3 and all(line.split()[1] == "Ready" for line in listed)
-
-        # The kubeconfig is written as soon as the API serves; the kubelets register their nodes right after.
-        eventually(all_nodes_ready, what="three Ready nodes")
-        yield SimCluster(kubectl, data_dir)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with simulated_cluster(tmp_path_factory.mktemp("simcluster")) as cluster:
+        yield cluster
 
 
 def test_kubectl_sees_a_k3s_like_cluster_with_its_nodes(simcluster: SimCluster) -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from controlplane import errors
 from controlplane.apiserver.handlers.context import JSON_CONTENT_TYPE, Context
+from controlplane.apiserver.handlers.log import pod_log
 from controlplane.apiserver.handlers.scale import to_scale
 from controlplane.apiserver.negotiation import wants_yaml
 from controlplane.printers import table
@@ -20,12 +20,7 @@ async def get(ctx: Context) -> web.StreamResponse:
     if ctx.info.subresource == "scale":
         return ctx.respond(to_scale(cached.obj))
     if ctx.info.subresource == "log":
-        raise errors.StatusError(
-            404, "NotFound",
-            f'logs of pod "{ctx.name}" are not available: no syncer serves this workspace\'s clusters yet; '
-            "the pod's events (kubectl describe pod) show what happened to it",
-            {"name": ctx.name, "kind": "pods"},
-        )
+        return await pod_log(ctx, cached.obj)
     as_kind = ctx.representation.as_kind
     if as_kind == "Table":
         include = ctx.query.get("includeObject", "Metadata")
