@@ -85,6 +85,26 @@ def _changed_fields(new: Any, old: Any, path: str) -> list[str]:
     return [] if new == old else [path]
 
 
+# The DefaultTolerationSeconds admission plugin (on in kube-apiserver and K3s): a pod stays bound to a node that
+# goes not-ready or unreachable for 5 minutes before the taint evicts it, unless it says otherwise.
+DEFAULT_TOLERATION_SECONDS = 300
+DEFAULT_TOLERATED_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+
+
+def add_default_tolerations(spec: dict[str, Any]) -> None:
+    tolerations = [t for t in as_list(spec.get("tolerations")) if isinstance(t, dict)]
+    added = False
+    for key in DEFAULT_TOLERATED_TAINTS:
+        if any(t.get("effect", "") in ("", "NoExecute") and (t.get("key", "") == key or (
+                not t.get("key") and t.get("operator") == "Exists")) for t in tolerations):
+            continue
+        tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
+                            "tolerationSeconds": DEFAULT_TOLERATION_SECONDS})
+        added = True
+    if added:
+        spec["tolerations"] = tolerations
+
+
 def _toleration_key(toleration: Any) -> Any:
     t = dict(as_dict(toleration))
     t.pop("tolerationSeconds", None)
@@ -97,6 +117,10 @@ class PodStrategy(Strategy):
 
     def default(self, obj: Object) -> None:
         default_pod(obj)
+
+    def prepare_for_create(self, obj: Object) -> None:
+        super().prepare_for_create(obj)
+        add_default_tolerations(as_dict(obj.get("spec")))
 
     def graceful_delete_seconds(self, obj: Object, requested: int | None) -> int:
         """A pod on a node is stopped by its kubelet, which deletes it for good (grace 0) once the containers

@@ -332,3 +332,145 @@ def test_back_off_doubles_from_10s_and_the_messages_say_so(cluster: SimCluster) 
         watch.close()
     uid = pod(cluster, "backoff")["metadata"]["uid"]
     assert line == f"back-off 1m20s restarting failed container=main pod=backoff_crash({uid})"
+
+
+def test_liveness_probing_before_start_up_is_done_kills_a_slow_starter_but_a_longer_delay_lets_it_run(
+        cluster: SimCluster) -> None:
+    probe = """\
+        - name: db
+          image: postgres:17
+          env:
+          - {{name: POSTGRES_PASSWORD, value: example}}
+          livenessProbe:
+            tcpSocket: {{port: 5432}}
+            initialDelaySeconds: {delay}
+            periodSeconds: 1
+            failureThreshold: 1
+        """
+    apply(cluster, pod_manifest("db-eager", probe.format(delay=0)))
+    apply(cluster, pod_manifest("db-patient", probe.format(delay=10)))
+    eventually(lambda: restarts(cluster, "db-eager") >= 2, timeout=WAIT, what="the eager probe killing postgres")
+    ip = pod(cluster, "db-eager")["status"]["podIP"]
+    messages = [m for _, _, m in events(describe(cluster, "db-eager"))]
+    assert f"Liveness probe failed: dial tcp {ip}:5432: connect: connection refused" in messages
+    assert "Container db failed liveness probe, will be restarted" in messages
+    wait_for_status(cluster, "db-patient", "Running")
+    assert row(cluster, "db-patient")["READY"] == "1/1"
+    assert restarts(cluster, "db-patient") == 0
+    assert "database system is ready to accept connections" in cluster.kubectl("logs", "db-patient", "-n", "crash")
+
+
+# ---- logs --------------------------------------------------------------------------------------------------------
+
+def test_logs_follow_tail_timestamps_and_containers(cluster: SimCluster) -> None:
+    apply(cluster, pod_manifest("chatty", """\
+        - name: first
+          image: busybox:1.36
+          command: ["sh", "-c", "echo one; echo two; sleep 30; echo three"]
+        - name: second
+          image: nginx:1.27
+        """, restart_policy="Never"))
+    wait_for_status(cluster, "chatty", "Running")
+    followed = cluster.kubectl("logs", "chatty", "-n", "crash", "-c", "first", "--follow", timeout=WAIT)
+    assert followed.splitlines() == ["one", "two", "three"]
+    assert cluster.kubectl("logs", "chatty", "-n", "crash", "-c", "first", "--tail=1").splitlines() == ["three"]
+    stamped = cluster.kubectl("logs", "chatty", "-n", "crash", "-c", "first", "--timestamps").splitlines()
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z \w+", line) for line in stamped), stamped
+    defaulted = cluster.kubectl.run("logs", "chatty", "-n", "crash")
+    assert defaulted.stderr.startswith('Defaulted container "first" out of: first, second')
+    nginx = cluster.kubectl("logs", "chatty", "-n", "crash", "-c", "second")
+    assert "start worker processes" in nginx
+    previous = cluster.kubectl.run("logs", "chatty", "-n", "crash", "-c", "second", "--previous", check=False)
+    assert previous.stderr == (
+        'Error from server (BadRequest): previous terminated container "second" in pod "chatty" not found\n')
+
+
+# ---- deployments -------------------------------------------------------------------------------------------------
+
+def deployment(name: str, replicas: int, container: str, *, progress_deadline: int = 600) -> str:
+    return textwrap.dedent(f"""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {name}
+          namespace: crash
+        spec:
+          replicas: {replicas}
+          progressDeadlineSeconds: {progress_deadline}
+          selector:
+            matchLabels: {{app: {name}}}
+          template:
+            metadata:
+              labels: {{app: {name}}}
+            spec:
+              containers:
+        """) + textwrap.indent(textwrap.dedent(container), "      ")
+
+
+HEALTHY_WEB = """\
+    - name: web
+      image: nginx:1.27
+      readinessProbe:
+        httpGet: {path: /, port: 80}
+        periodSeconds: 2
+    """
+
+
+def test_rollout_status_succeeds_for_a_healthy_deployment(cluster: SimCluster) -> None:
+    apply(cluster, deployment("healthy", 3, HEALTHY_WEB))
+    out = cluster.kubectl("rollout", "status", "deployment/healthy", "-n", "crash", "--timeout=60s")
+    assert out.splitlines()[-1] == 'deployment "healthy" successfully rolled out'
+    rows = table_rows_by_name(cluster.kubectl("get", "deployment", "healthy", "-n", "crash"))
+    assert (rows["healthy"]["READY"], rows["healthy"]["UP-TO-DATE"], rows["healthy"]["AVAILABLE"]) == ("3/3", "3", "3")
+
+
+def test_a_crashing_deployment_exceeds_its_progress_deadline(cluster: SimCluster) -> None:
+    apply(cluster, deployment("crasher", 2, """\
+        - name: app
+          image: busybox:1.36
+          command: ["sh", "-c", "echo boom >&2; exit 1"]
+        """, progress_deadline=60))
+    result = cluster.kubectl.run("rollout", "status", "deployment/crasher", "-n", "crash", "--timeout=60s",
+                                 check=False)
+    assert result.returncode == 1
+    assert result.stderr == 'error: deployment "crasher" exceeded its progress deadline\n'
+    status = json.loads(cluster.kubectl("get", "deployment", "crasher", "-n", "crash", "-o", "json"))["status"]
+    assert status["replicas"] == 2 and status["updatedReplicas"] == 2 and status["unavailableReplicas"] == 2
+    assert "readyReplicas" not in status and "availableReplicas" not in status
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert (conditions["Available"]["status"], conditions["Available"]["reason"]) == (
+        "False", "MinimumReplicasUnavailable")
+    assert (conditions["Progressing"]["status"], conditions["Progressing"]["reason"]) == (
+        "False", "ProgressDeadlineExceeded")
+    assert re.fullmatch(r'ReplicaSet "crasher-\w+" has timed out progressing\.', conditions["Progressing"]["message"])
+    pods = table_rows_by_name(cluster.kubectl("get", "pods", "-n", "crash", "-l", "app=crasher"))
+    assert {r["STATUS"] for r in pods.values()} <= {"CrashLoopBackOff", "Error"}
+
+
+def test_a_rolling_update_to_a_broken_image_keeps_old_pods_serving_and_undo_recovers(cluster: SimCluster) -> None:
+    apply(cluster, deployment("rolling", 4, HEALTHY_WEB))
+    cluster.kubectl("rollout", "status", "deployment/rolling", "-n", "crash", "--timeout=60s")
+    cluster.kubectl("set", "image", "deployment/rolling", "web=nginx:1.2x", "-n", "crash")
+
+    def stuck() -> list[dict[str, Any]] | None:
+        pods = json.loads(cluster.kubectl("get", "pods", "-n", "crash", "-l", "app=rolling", "-o", "json"))["items"]
+        broken = [p for p in pods if p["spec"]["containers"][0]["image"] == "nginx:1.2x"]
+        waiting = [p for p in broken
+                   if p["status"].get("containerStatuses", [{}])[0].get("state", {}).get("waiting", {}).get("reason")
+                   in ("ErrImagePull", "ImagePullBackOff")]
+        return pods if broken and len(waiting) == len(broken) else None
+
+    pods = eventually(stuck, timeout=WAIT, what="the new pods failing to pull")
+    ready_old = [p for p in pods if p["spec"]["containers"][0]["image"] == "nginx:1.27"
+                 and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
+    # 25% of 4 may be unavailable: three old pods keep serving while the new ones cannot pull.
+    assert len(ready_old) >= 3
+    cluster.kubectl("rollout", "undo", "deployment/rolling", "-n", "crash")
+    cluster.kubectl("rollout", "status", "deployment/rolling", "-n", "crash", "--timeout=60s")
+
+    def recovered() -> bool:
+        pods = json.loads(cluster.kubectl("get", "pods", "-n", "crash", "-l", "app=rolling", "-o", "json"))["items"]
+        live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+        return len(live) == 4 and all(p["spec"]["containers"][0]["image"] == "nginx:1.27" for p in live)
+
+    eventually(recovered, timeout=WAIT, what="four nginx:1.27 pods again")

@@ -7,7 +7,7 @@ from typing import Any
 
 from controlplane.errors import Cause
 from controlplane.registry import status_strategy_for, strategy_for
-from controlplane.registry.pod import qos_class
+from controlplane.registry.pod import DEFAULT_TOLERATED_TAINTS, qos_class
 
 
 def pod(**spec: Any) -> dict[str, Any]:
@@ -30,7 +30,11 @@ def create(obj: dict[str, Any]) -> tuple[dict[str, Any], list[Cause]]:
 
 
 def update(obj: dict[str, Any], old: dict[str, Any], *, status: bool = False) -> tuple[dict[str, Any], list[Cause]]:
+    """`obj` as a client that read `old` sends it: with the tolerations admission added at create."""
     obj = copy.deepcopy(obj)
+    spec = obj.setdefault("spec", {})
+    admitted = [t for t in old["spec"].get("tolerations", []) if t.get("key") in DEFAULT_TOLERATED_TAINTS]
+    spec["tolerations"] = [*spec.get("tolerations", []), *[t for t in admitted if t not in spec.get("tolerations", [])]]
     strategy = status_strategy_for("", "Pod") if status else strategy_for("", "Pod")
     strategy.prepare_for_update(obj, old)
     strategy.default(obj)
@@ -285,6 +289,21 @@ def test_bad_quantities_are_decode_errors() -> None:
         'Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression '
         "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
     )
+
+
+def test_new_pods_tolerate_not_ready_and_unreachable_nodes_for_five_minutes() -> None:
+    obj, _ = create(pod())
+    assert obj["spec"]["tolerations"] == [
+        {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+         "tolerationSeconds": 300},
+    ]
+    own = {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 5}
+    obj, _ = create(pod(tolerations=[own]))
+    assert obj["spec"]["tolerations"][0] == own
+    assert [t["key"] for t in obj["spec"]["tolerations"]] == list(DEFAULT_TOLERATED_TAINTS)
+    obj, _ = create(pod(tolerations=[{"operator": "Exists"}]))
+    assert obj["spec"]["tolerations"] == [{"operator": "Exists"}]
 
 
 # ---- updates -------------------------------------------------------------------------------------------------
