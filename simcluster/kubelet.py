@@ -284,7 +284,8 @@ class PodWorker:
     async def _start_and_live(self, c: Container, pulled: images.Pulled, env: dict[str, str]) -> Termination:
         clock, logs = self.kubelet.clock, self.kubelet.logs
         limit = ((c.spec.get("resources") or {}).get("limits") or {}).get("memory")
-        run = programs.run(pulled.image, c.spec, env, int(parse_quantity(str(limit)).value) if limit else None)
+        run = programs.run(pulled.image, c.spec, env, int(parse_quantity(str(limit)).value) if limit else None,
+                           started_at=clock.now())
         if c.view.state.get("terminated"):
             c.view.last_state = c.view.state
         if c.instance:
@@ -324,11 +325,11 @@ class PodWorker:
             logs.write(self.pod, c.name, cid, run.last_words, stream="stderr" if run.exit_code else "stdout")
             termination = Termination(run.exit_code, run.reason, run.message)
             if run.reason == "OOMKilled":
-                await self._report_oom_kill(c, run)
+                await self._report_oom_kill(programs.command_line(pulled.image, c.spec, env) or [c.name], run)
         else:
             if ending is not None:
                 ending.cancel()
-            termination = await self._stop(c, cid, run, c.stop.result())
+            termination = await self._stop(c, cid, run, c.stop.result(), clock.monotonic() - started)
         logs.finish(cid)
         c.stop = None
         c.view.state = ps.terminated(termination.exit_code, termination.reason, started_at, now_rfc3339(), cid,
@@ -338,13 +339,13 @@ class PodWorker:
         self.changed()
         return termination
 
-    async def _report_oom_kill(self, c: Container, run: programs.Run) -> None:
+    async def _report_oom_kill(self, argv: list[str], run: programs.Run) -> None:
         """The kubelet's OOM watcher reads the kernel's kill from /dev/kmsg and reports it on the Node."""
         node = self.kubelet.node_object(self.node)
         if node is None:
             return
-        command = (c.spec.get("command") or [c.name])[0].rsplit("/", 1)[-1][:15]
-        pid = 1000 + c.instance
+        command = argv[0].rsplit("/", 1)[-1][:15]  # the kernel's comm: the executable's name, 15 characters
+        pid = 1000 + len(self.kubelet.workers)
         rss_kb = run.memory // 1024
         # The kubelet's oom_score_adj by QoS class (a Burstable pod's depends on its request; 999 is its ceiling).
         score = {"Guaranteed": -997, "BestEffort": 1000}.get(self.pod.get("status", {}).get("qosClass", ""), 999)
@@ -354,9 +355,9 @@ class PodWorker:
         ref = {**node, "metadata": {**node["metadata"], "uid": self.node, "namespace": ""}}
         await self.kubelet.recorder.record(ref, self.source, WARNING, "OOMKilling", message)
 
-    async def _stop(self, c: Container, cid: str, run: programs.Run, why: str) -> Termination:
+    async def _stop(self, c: Container, cid: str, run: programs.Run, why: str, elapsed: float) -> Termination:
         """SIGTERM; a process that ignores it is killed (137) once the grace period is over."""
-        self.kubelet.logs.write(self.pod, c.name, cid, run.stop_words)
+        self.kubelet.logs.write(self.pod, c.name, cid, run.stop_log(elapsed))
         if run.stop_exit_code is None:
             grace = self.grace if why == "delete" else None
             if grace is None:
@@ -398,7 +399,11 @@ class PodWorker:
         failures = successes = 0
         while True:
             result = probes.check(probe, c.spec, run, clock.monotonic() - started, self.pod_ip)
-            if result.success:
+            if result.errored:
+                # Neither success nor failure: the kubelet reports it and keeps the last result.
+                await self.record(WARNING, "Unhealthy",
+                                  f"{kind} probe errored and resulted in unknown state: {result.output}", c.field_path)
+            elif result.success:
                 failures, successes = 0, successes + 1
                 if kind == "Startup":
                     return True

@@ -32,6 +32,7 @@ process then runs until stopped. Dates (`date`, server log timestamps) count fro
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
 import operator
 import re
@@ -712,19 +713,19 @@ class _Simple:
 
 @dataclass
 class _Pipeline:
-    cmds: list[Any]
+    cmds: list[_Node]
     negate: bool
 
 
 @dataclass
 class _AndOr:
-    first: Any
-    rest: list[tuple[str, Any]]
+    first: _Node
+    rest: list[tuple[str, _Node]]
 
 
 @dataclass
 class _List:
-    items: list[tuple[Any, bool]]  # (command, run in the background)
+    items: list[tuple[_Node, bool]]  # (command, run in the background)
 
 
 @dataclass
@@ -748,10 +749,19 @@ class _If:
 
 
 @dataclass
+class _Case:
+    word: _Word
+    items: list[tuple[list[_Word], _List]]
+
+
+@dataclass
 class _Group:
     body: _List
     subshell: bool
     redirs: list[_Redir] = field(default_factory=list)
+
+
+_Node = _Simple | _Pipeline | _AndOr | _List | _Loop | _For | _If | _Case | _Group
 
 
 class _Parser:
@@ -795,11 +805,11 @@ class _Parser:
         return body
 
     def list_(self, stops: frozenset[str]) -> _List:
-        items: list[tuple[Any, bool]] = []
+        items: list[tuple[_Node, bool]] = []
         while True:
             self.skip_newlines()
             tok = self.peek()
-            if tok is None or (tok.kind == "op" and tok.value == ")") or self.keyword() in stops:
+            if tok is None or (tok.kind == "op" and tok.value in (")", ";;")) or self.keyword() in stops:
                 return _List(items)
             node = self.and_or()
             background = False
@@ -807,21 +817,21 @@ class _Parser:
             if tok is not None and tok.kind == "op" and tok.value in (";", "&"):
                 background = tok.value == "&"
                 self.i += 1
-            elif tok is not None and tok.kind not in ("nl",) and not (tok.kind == "op" and tok.value == ")") and (
+            elif tok is not None and tok.kind != "nl" and not (tok.kind == "op" and tok.value in (")", ";;")) and (
                     self.keyword() not in stops):
                 self.unexpected("")
             items.append((node, background))
 
-    def and_or(self) -> Any:
+    def and_or(self) -> _Node:
         first = self.pipeline()
-        rest: list[tuple[str, Any]] = []
+        rest: list[tuple[str, _Node]] = []
         while (tok := self.peek()) is not None and tok.kind == "op" and tok.value in ("&&", "||"):
             self.i += 1
             self.skip_newlines()
             rest.append((tok.value, self.pipeline()))
         return _AndOr(first, rest) if rest else first
 
-    def pipeline(self) -> Any:
+    def pipeline(self) -> _Node:
         negate = self.keyword() == "!"
         if negate:
             self.i += 1
@@ -832,7 +842,7 @@ class _Parser:
             cmds.append(self.command())
         return _Pipeline(cmds, negate) if negate or len(cmds) > 1 else cmds[0]
 
-    def command(self) -> Any:
+    def command(self) -> _Node:
         word = self.keyword()
         tok = self.peek()
         if tok is None:
@@ -886,6 +896,8 @@ class _Parser:
                     self.i -= 1
                     self.unexpected("fi")
                 return self.redirected(_If(branches, orelse))
+        if word == "case":
+            return self.redirected(self.case())
         if word == "{":
             self.i += 1
             body = self.list_(frozenset({"}"}))
@@ -902,7 +914,36 @@ class _Parser:
             self.unexpected("")
         return self.simple()
 
-    def redirected(self, node: Any) -> Any:
+    def case(self) -> _Case:
+        self.i += 1
+        tok = self.peek()
+        if tok is None or tok.kind != "word" or tok.word is None:
+            self.unexpected("word")
+        assert tok is not None and tok.word is not None
+        self.i += 1
+        self.expect("in")
+        node = _Case(tok.word, [])
+        while True:
+            self.skip_newlines()
+            if self.keyword() == "esac":
+                self.i += 1
+                return node
+            if (t := self.peek()) is not None and t.kind == "op" and t.value == "(":
+                self.i += 1
+            patterns: list[_Word] = []
+            while (t := self.peek()) is not None and t.kind == "word" and t.word is not None:
+                patterns.append(t.word)
+                self.i += 1
+                if (t := self.peek()) is not None and t.kind == "op" and t.value == "|":
+                    self.i += 1
+            if not patterns or (t := self.peek()) is None or t.kind != "op" or t.value != ")":
+                self.unexpected(")")
+            self.i += 1
+            node.items.append((patterns, self.list_(frozenset({"esac"}))))
+            if (t := self.peek()) is not None and t.kind == "op" and t.value == ";;":
+                self.i += 1
+
+    def redirected(self, node: _Node) -> _Node:
         redirs = self.redirections()
         if redirs:
             return _Group(_List([(node, False)]), False, redirs)
@@ -1048,7 +1089,7 @@ class _Shell:
             status = self.eval(node, last=last and index == len(lst.items) - 1)
         return status
 
-    def eval(self, node: Any, *, last: bool) -> int:
+    def eval(self, node: _Node, *, last: bool) -> int:
         if isinstance(node, _Simple):
             status = self.eval_simple(node, last=last)
         elif isinstance(node, _Pipeline):
@@ -1081,6 +1122,13 @@ class _Shell:
                 self.vars[node.var] = value
                 status = self.eval_list(node.body, last=False)
                 self.guard(0)
+        elif isinstance(node, _Case):
+            status = 0
+            value = self.expand_string(node.word)
+            for patterns, body in node.items:
+                if any(fnmatch.fnmatchcase(value, self.pattern(p)) for p in patterns):
+                    status = self.eval_list(body, last=last)
+                    break
         elif isinstance(node, _If):
             status = 0
             for cond, body in node.branches:
@@ -1139,7 +1187,7 @@ class _Shell:
         sub.status, sub.lineno, sub.errexit, sub.traps = self.status, self.lineno, self.errexit, {}
         return sub
 
-    def background(self, node: Any) -> None:
+    def background(self, node: _Node) -> None:
         """`cmd &`: the job runs alongside; its lines and files land at their own times."""
         sub = self.subshell()
         start = self.world.t
@@ -1293,6 +1341,12 @@ class _Shell:
     def expand_string(self, word: _Word) -> str:
         """A word expanded without field splitting (assignments, redirection targets)."""
         return "".join(s.value if s.kind == "text" else self.expand_seg(s) for s in word.segs)
+
+    def pattern(self, word: _Word) -> str:
+        """A `case` pattern: glob characters count only where they are not quoted."""
+        return "".join(
+            (s.value if not s.quoted else re.sub(r"([*?\[])", r"[\1]", s.value)) if s.kind == "text"
+            else re.sub(r"([*?\[])", r"[\1]", self.expand_seg(s)) for s in word.segs)
 
     def expand_seg(self, seg: _Seg) -> str:
         if seg.kind == "cmd":
@@ -1818,6 +1872,33 @@ def _sleep(p: _Proc, argv: list[str]) -> int:
         total += seconds
     p.sleep(total)
     return 0
+
+
+def _timeout(p: _Proc, argv: list[str]) -> int:
+    """timeout DURATION COMMAND...: the command is killed with SIGTERM once the time is up (status 124 from
+    coreutils; BusyBox's timeout is replaced by the command, so the shell sees it die of SIGTERM, 143)."""
+    args = _operands(argv[1:], frozenset({"-s", "-k", "--signal", "--kill-after"}))
+    limit = _duration(args[0]) if args else None
+    if limit is None or len(args) < 2:
+        p.err.write("timeout: invalid time interval" if args else "timeout: missing operand")
+        return 125 if not p.busybox else 1
+    target = p.world.resolve(args[1], p.cwd)
+    if target is None:
+        p.err.write(f"timeout: failed to run command '{args[1]}': No such file or directory" if not p.busybox
+                    else f"timeout: can't execute '{args[1]}': No such file or directory")
+        return 127
+    world = p.world
+    deadline = world.t + limit
+    try:
+        status = target(p.child(), args[1:])
+    except _Forever:
+        status = -1
+    if status >= 0 and world.t <= deadline:
+        return status
+    world.t = deadline
+    world.logs = [e for e in world.logs if e[0] <= deadline]
+    world.file_events = [e for e in world.file_events if e[0] <= deadline]
+    return 143 if p.busybox else 124
 
 
 def _missing_file(p: _Proc, tool: str, path: str, *, action: str = "") -> str:
@@ -2927,7 +3008,7 @@ _PROGRAMS: dict[str, Program] = {
     "uname": _uname, "id": _id, "whoami": _id, "wget": _wget, "curl": _curl, "nc": _nc, "nginx": _nginx,
     "nginx-debug": _nginx, "redis-server": _redis_server, "redis-cli": _redis_cli, "postgres": _postgres,
     "pg_isready": _pg_isready, "psql": _psql, "stress": _stress, "python": _python, "python3": _python,
-    "agnhost": _agnhost,
+    "agnhost": _agnhost, "timeout": _timeout,
 }
 
 _BUILTINS: dict[str, Callable[[_Shell, list[str]], int]] = {

@@ -177,28 +177,61 @@ def test_a_container_over_its_memory_limit_is_oom_killed_with_137(cluster: SimCl
     assert (block["Reason"], block["Exit Code"]) == ("OOMKilled", "137")
     status = pod(cluster, "oom")["status"]["containerStatuses"][0]
     assert status["lastState"]["terminated"]["reason"] == "OOMKilled"
+    node = pod(cluster, "oom")["spec"]["nodeName"]
+    node_events = cluster.kubectl("get", "events", "-n", "default", "--field-selector",
+                                  f"involvedObject.kind=Node,involvedObject.name={node},reason=OOMKilling")
+    assert re.search(r"Memory cgroup out of memory: Killed process \d+ \(stress\)", node_events), node_events
+
+
+def test_a_command_missing_from_the_image_cannot_start(cluster: SimCluster) -> None:
+    apply(cluster, pod_manifest("no-binary", """\
+        - name: app
+          image: nginx:1.27
+          command: ["gunicorn", "app:main"]
+        """))
+    wait_for_status(cluster, "no-binary", "CrashLoopBackOff", min_restarts=1)
+    described = describe(cluster, "no-binary")
+    block = last_state(described)
+    assert (block["Reason"], block["Exit Code"]) == ("StartError", "128")
+    failed = [m for _, r, m in events(described) if r == "Failed"]
+    assert any('exec: "gunicorn": executable file not found in $PATH' in m for m in failed), failed
 
 
 def test_a_segmentation_fault_exits_139(cluster: SimCluster) -> None:
     apply(cluster, pod_manifest("segfault", """\
         - name: native
-          image: busybox:1.36
-          command: ["sh", "-c", "echo loading native extension; kill -SEGV $$"]
+          image: python:3.13
+          command: ["python3", "-c", "import ctypes; ctypes.string_at(0)"]
         """))
     wait_for_status(cluster, "segfault", "CrashLoopBackOff", min_restarts=1)
     block = last_state(describe(cluster, "segfault"))
     assert (block["Reason"], block["Exit Code"]) == ("Error", "139")
 
 
-def test_sigterm_exits_143(cluster: SimCluster) -> None:
+def test_a_segfaulting_child_of_a_shell_leaves_its_last_words(cluster: SimCluster) -> None:
+    # `$$$$` is how a manifest writes the shell's `$$` (the kubelet turns `$$` into `$`).
+    apply(cluster, pod_manifest("segfault-sh", """\
+        - name: native
+          image: busybox:1.36
+          command: ["sh", "-c", "echo loading native extension; sh -c 'kill -SEGV $$$$'; exit $?"]
+        """))
+    wait_for_status(cluster, "segfault-sh", "CrashLoopBackOff", min_restarts=1)
+    block = last_state(describe(cluster, "segfault-sh"))
+    assert (block["Reason"], block["Exit Code"]) == ("Error", "139")
+    previous = cluster.kubectl("logs", "segfault-sh", "-n", "crash", "--previous")
+    assert "loading native extension" in previous
+    assert "Segmentation fault" in previous
+
+
+def test_a_child_killed_by_sigterm_exits_143(cluster: SimCluster) -> None:
     apply(cluster, pod_manifest("sigterm", """\
         - name: worker
           image: busybox:1.36
-          command: ["sh", "-c", "kill -TERM $$"]
+          command: ["sh", "-c", "sleep 60 & kill -TERM $!; wait $!"]
         """))
     wait_for_status(cluster, "sigterm", "CrashLoopBackOff", min_restarts=1)
     block = last_state(describe(cluster, "sigterm"))
-    assert block["Exit Code"] == "143"
+    assert (block["Reason"], block["Exit Code"]) == ("Error", "143")
 
 
 def test_a_failing_liveness_probe_kills_and_restarts_the_container(cluster: SimCluster) -> None:

@@ -740,3 +740,20 @@ def test_exec_in_reaches_the_containers_own_servers() -> None:
     assert exec_in(web, ["curl", "-f", "http://localhost/"], 1.0).status == 0
     assert exec_in(web, ["curl", "-f", "http://localhost/healthz"], 1.0).output == (
         "curl: (22) The requested URL returned error: 404\n")
+
+
+def test_case_with_alternatives_and_a_default() -> None:
+    script = 'case "$MODE" in fast|quick) echo speedy;; *) echo slow;; esac'
+    assert lines(sh(script, env={"MODE": "quick"})) == ["speedy"]
+    assert lines(sh(script)) == ["slow"]
+
+
+def test_quoted_case_patterns_match_literally() -> None:
+    assert lines(sh('case "a*" in "a*") echo literal;; a*) echo glob;; esac')) == ["literal"]
+    assert lines(sh('case abc in "a*") echo literal;; a*) echo glob;; esac')) == ["glob"]
+
+
+def test_timeout_kills_a_command_that_overruns() -> None:
+    assert sh("timeout 2 sleep 10; echo $?").logs == ((2.0, "143"),)
+    assert sh("timeout 2 sleep 10; echo $?", "nginx:1.27").logs == ((2.0, "124"),)
+    assert sh("timeout 5 sleep 1; echo $?").logs == ((1.0, "0"),)
