@@ -107,6 +107,7 @@ class PodWorker:
                            for c in spec.get("containers") or []]
         for c in self.init:
             c.view.state = ps.waiting(ps.CONTAINER_CREATING)
+        self._carry_over(pod.get("status") or {})
         self.sandbox_ready = False
         self.init_done = not self.init
         self.pod_ip = ""
@@ -119,6 +120,28 @@ class PodWorker:
         self.task: asyncio.Task[None] | None = None
         self.writer: asyncio.Task[None] | None = None
         self.terminator: asyncio.Task[None] | None = None
+
+    def _carry_over(self, status: dict[str, Any]) -> None:
+        """A pod that already ran on this node before the kubelet (re)started: its containers died with the node,
+        as after a reboot. The running ones end `Unknown` (255); restart counts go on from where they were."""
+        previous = {s.get("name"): s for key in ("initContainerStatuses", "containerStatuses")
+                    for s in status.get(key) or []}
+        for c in [*self.init, *self.containers]:
+            before = previous.get(c.name)
+            if not before or not (before.get("containerID") or before.get("restartCount")):
+                continue
+            state, last = before.get("state") or {}, before.get("lastState") or {}
+            c.view.restart_count = int(before.get("restartCount") or 0)
+            c.view.container_id = str(before.get("containerID") or "")
+            c.view.image_id = str(before.get("imageID") or "")
+            if "running" in state:
+                c.view.last_state = ps.terminated(255, "Unknown", state["running"].get("startedAt", ""),
+                                                  now_rfc3339(), c.view.container_id)
+            elif "terminated" in state:
+                c.view.last_state = state
+            else:
+                c.view.last_state = last
+            c.instance = c.view.restart_count + 1
 
     # ---- the pod's life --------------------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client, config
@@ -76,3 +78,28 @@ def test_every_kubelet_renews_its_node_lease(simcluster: SimCluster) -> None:
 
     first = renewed()
     eventually(lambda: renewed() != first, what="a renewed lease")  # every 10 s x 0.001
+
+
+def test_a_restarted_cluster_restarts_its_pods_as_after_a_reboot(tmp_path: Path) -> None:
+    manifest = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n"
+        "spec:\n  containers:\n  - {name: web, image: nginx:1.27}\n"
+    )
+
+    def running(cluster: SimCluster) -> dict[str, Any] | None:
+        pod = json.loads(cluster.kubectl("get", "pod", "web", "-o", "json"))
+        statuses = pod["status"].get("containerStatuses") or [{}]
+        return pod if "running" in statuses[0].get("state", {}) else None
+
+    with simulated_cluster(tmp_path, nodes=1, time_scale=0.01) as cluster:
+        cluster.kubectl("apply", "-f", "-", input=manifest)
+        first = eventually(lambda: running(cluster), what="web running")
+    with simulated_cluster(tmp_path, nodes=1, time_scale=0.01) as cluster:
+        again = eventually(lambda: (p := running(cluster)) and p["status"]["containerStatuses"][0]["restartCount"]
+                           and p, what="web running again")
+        status = again["status"]["containerStatuses"][0]
+        assert status["restartCount"] == 1
+        last = status["lastState"]["terminated"]
+        assert (last["reason"], last["exitCode"]) == ("Unknown", 255)
+        assert last["containerID"] == first["status"]["containerStatuses"][0]["containerID"]
+        assert status["containerID"] != last["containerID"]
