@@ -151,15 +151,23 @@ def test_an_application_error_exits_1_with_its_last_words_in_the_previous_log(cl
     assert "fatal: cannot reach db:5432" in previous
 
 
-def test_exit_255(cluster: SimCluster) -> None:
-    apply(cluster, pod_manifest("exit-255", """\
+@pytest.mark.parametrize(("name", "image", "command", "exit_code"), [
+    ("exit-255", "busybox:1.36", ["sh", "-c", "exit 255"], "255"),
+    # A native crash: the kernel kills python with SIGSEGV.
+    ("segfault", "python:3.13", ["python3", "-c", "import ctypes; ctypes.string_at(0)"], "139"),
+    # PID 1 cannot be signalled by itself; its child can, and the shell passes the child's status on.
+    ("sigterm", "busybox:1.36", ["sh", "-c", "sleep 60 & kill -TERM $!; wait $!"], "143"),
+])
+def test_exit_codes_from_ordinary_manifests(cluster: SimCluster, name: str, image: str, command: list[str],
+                                            exit_code: str) -> None:
+    apply(cluster, pod_manifest(name, f"""\
         - name: app
-          image: busybox:1.36
-          command: ["sh", "-c", "exit 255"]
+          image: {image}
+          command: {json.dumps(command)}
         """))
-    wait_for_status(cluster, "exit-255", "CrashLoopBackOff", min_restarts=1)
-    block = last_state(describe(cluster, "exit-255"))
-    assert (block["Reason"], block["Exit Code"]) == ("Error", "255")
+    wait_for_status(cluster, name, "CrashLoopBackOff", min_restarts=1)
+    block = last_state(describe(cluster, name))
+    assert (block["Reason"], block["Exit Code"]) == ("Error", exit_code)
 
 
 def test_a_container_over_its_memory_limit_is_oom_killed_with_137(cluster: SimCluster) -> None:
@@ -197,17 +205,6 @@ def test_a_command_missing_from_the_image_cannot_start(cluster: SimCluster) -> N
     assert any('exec: "gunicorn": executable file not found in $PATH' in m for m in failed), failed
 
 
-def test_a_segmentation_fault_exits_139(cluster: SimCluster) -> None:
-    apply(cluster, pod_manifest("segfault", """\
-        - name: native
-          image: python:3.13
-          command: ["python3", "-c", "import ctypes; ctypes.string_at(0)"]
-        """))
-    wait_for_status(cluster, "segfault", "CrashLoopBackOff", min_restarts=1)
-    block = last_state(describe(cluster, "segfault"))
-    assert (block["Reason"], block["Exit Code"]) == ("Error", "139")
-
-
 def test_a_segfaulting_child_of_a_shell_leaves_its_last_words(cluster: SimCluster) -> None:
     # `$$$$` is how a manifest writes the shell's `$$` (the kubelet turns `$$` into `$`).
     apply(cluster, pod_manifest("segfault-sh", """\
@@ -221,17 +218,6 @@ def test_a_segfaulting_child_of_a_shell_leaves_its_last_words(cluster: SimCluste
     previous = cluster.kubectl("logs", "segfault-sh", "-n", "crash", "--previous")
     assert "loading native extension" in previous
     assert "Segmentation fault" in previous
-
-
-def test_a_child_killed_by_sigterm_exits_143(cluster: SimCluster) -> None:
-    apply(cluster, pod_manifest("sigterm", """\
-        - name: worker
-          image: busybox:1.36
-          command: ["sh", "-c", "sleep 60 & kill -TERM $!; wait $!"]
-        """))
-    wait_for_status(cluster, "sigterm", "CrashLoopBackOff", min_restarts=1)
-    block = last_state(describe(cluster, "sigterm"))
-    assert (block["Reason"], block["Exit Code"]) == ("Error", "143")
 
 
 def test_a_failing_liveness_probe_kills_and_restarts_the_container(cluster: SimCluster) -> None:
