@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.apiserver
 	$(BIN)/python -m bench.workspaces
+	$(BIN)/python -m bench.simcluster
 
 clean:
 	rm -rf $(VENV) .canopy .pytest_cache

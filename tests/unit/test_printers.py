@@ -588,8 +588,10 @@ def test_table_envelope_and_partial_metadata_rows() -> None:
     row_object = rendered["rows"][0]["object"]
     assert row_object == {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                           "metadata": pod["metadata"]}
-    row_object["metadata"]["name"] = "changed"
-    assert pod["metadata"]["name"] == "web"
+    bare = {k: v for k, v in pod.items() if k not in ("kind", "apiVersion")}
+    full = table(rt("pods"), [bare], now=NOW, include_object="Object")["rows"][0]["object"]
+    assert full == {**bare, "kind": "Pod", "apiVersion": "v1"}
+    assert "kind" not in bare, "the object given is left as it was"
 
 
 def test_list_metadata_keeps_continue_and_remaining_count() -> None:
