@@ -25,9 +25,11 @@ from urllib3.exceptions import HTTPError
 from api.types import WORKSPACE_OWNER_ANNOTATION
 from controlplane import kubeconfig
 from controlplane.auth.authn import token_hash
+from controlplane.auth.syncer import SYNCERS_GROUP, syncer_user
 from controlplane.storage.keys import ROOT_WORKSPACE
 
 TENANCY = ("tenancy.canopy.dev", "v1alpha1")
+WORKLOAD = ("workload.canopy.dev", "v1alpha1")
 
 T = TypeVar("T")
 
@@ -151,6 +153,28 @@ def mint_kubeconfig(
     context = f"{workspace}-{_name_part(user)}"
     kubeconfig.write(out, kubeconfig.build(kubeconfig.workspace_url(base, workspace), ca, user, token=token,
                                            name=context))
+
+
+def register_cluster(admin_kubeconfig: Path, name: str, out: Path, *, labels: dict[str, str],
+                     allowed_workspaces: Sequence[str]) -> None:
+    """Create (or update) Cluster NAME in root and write the kubeconfig its syncer uses: a new token for
+    `system:syncer:NAME` in `canopy:syncers`, which may do only what syncing NAME needs
+    (controlplane/auth/syncer.py)."""
+    body = {"apiVersion": "/".join(WORKLOAD), "kind": "Cluster", "metadata": {"name": name, "labels": labels},
+            "spec": {"allowedWorkspaces": list(allowed_workspaces)}}
+    with _client(admin_kubeconfig, ROOT_WORKSPACE) as api:
+        objects = client.CustomObjectsApi(api)
+        try:
+            objects.create_cluster_custom_object(*WORKLOAD, "clusters", body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise AdminError(f"cannot register cluster {name}: {_status_message(exc)}") from None
+            patch = {"metadata": {"labels": labels}, "spec": {"allowedWorkspaces": list(allowed_workspaces)}}
+            _call(f"cannot update cluster {name}",
+                  lambda: objects.patch_cluster_custom_object(*WORKLOAD, "clusters", name, patch))
+        except (HTTPError, OSError) as exc:
+            raise AdminError(f"cannot register cluster {name}: the server cannot be reached ({exc})") from None
+    mint_kubeconfig(admin_kubeconfig, ROOT_WORKSPACE, syncer_user(name), out, groups=[SYNCERS_GROUP])
 
 
 def _name_part(user: str) -> str:

@@ -22,6 +22,7 @@ from controlplane.server import ServerConfig, ServerError, run_until_signalled
 from controlplane.storage.etcd import EtcdTLS
 from simcluster.cluster import SimClusterConfig
 from simcluster.cluster import run_until_signalled as run_simcluster
+from syncer.syncer import run_until_signalled as run_syncer
 
 T = TypeVar("T")
 
@@ -178,6 +179,52 @@ def kubeconfig_command(admin_kubeconfig: Path, workspace_path: str, user: str, g
     _admin(lambda: admin.mint_kubeconfig(admin_kubeconfig, workspace_path, user, output, groups=groups,
                                          expires_in=expiry))
     click.echo(f"wrote {output}: {user} in {workspace_path}; try: kubectl --kubeconfig {output} auth whoami")
+
+
+@main.group()
+def cluster() -> None:
+    """Register physical clusters for syncers to link to the control plane."""
+
+
+def _labels(_: click.Context, __: click.Parameter, value: str) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, eq, val = item.partition("=")
+        if not eq or not key:
+            raise click.BadParameter(f'"{item}" is not key=value; write e.g. --labels region=eu,tier=gold')
+        labels[key] = val
+    return labels
+
+
+@cluster.command("register")
+@click.argument("name")
+@_ADMIN_KUBECONFIG
+@click.option("--labels", default="", callback=_labels, help="Labels Placements select on: k=v,k2=v2.")
+@click.option("--allow-workspace", "allowed", multiple=True, metavar="PATTERN",
+              help="A workspace that may place workloads here: root:team-a, or root:* for every child of root "
+                   "(repeatable; none by default).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the syncer's kubeconfig (mode 0600).")
+def cluster_register(name: str, admin_kubeconfig: Path, labels: dict[str, str], allowed: tuple[str, ...],
+                     output: Path) -> None:
+    """Create Cluster NAME in root and write a kubeconfig for its syncer, allowed exactly what syncing it needs."""
+    _admin(lambda: admin.register_cluster(admin_kubeconfig, name, output, labels=labels, allowed_workspaces=allowed))
+    click.echo(f"cluster {name} registered; run its syncer:\n"
+               f"  canopy syncer --cluster {name} --kubeconfig {output} --cluster-kubeconfig CLUSTER_KUBECONFIG")
+
+
+@main.command("syncer")
+@click.option("--cluster", "cluster_name", required=True, help="The Cluster (registered in root) this syncer serves.")
+@click.option("--kubeconfig", "kubeconfig_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              required=True, help="The syncer's kubeconfig for the control plane, from `canopy cluster register`.")
+@click.option("--cluster-kubeconfig", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
+              help="The physical cluster's admin kubeconfig (K3s: /etc/rancher/k3s/k3s.yaml).")
+@click.option("--heartbeat-seconds", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="How often the Cluster's status is refreshed.")
+def syncer_command(cluster_name: str, kubeconfig_path: Path, cluster_kubeconfig: Path,
+                   heartbeat_seconds: float) -> None:
+    """Link one physical cluster to the control plane: push placed Deployments down, reflect what happens up."""
+    asyncio.run(run_syncer(cluster_name, kubeconfig_path, cluster_kubeconfig, heartbeat_seconds=heartbeat_seconds))
 
 
 @main.group()

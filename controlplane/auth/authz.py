@@ -21,13 +21,16 @@ import copy
 import uuid
 from typing import Any
 
+from controlplane.auth import syncer
 from controlplane.auth.authn import SYSTEM_MASTERS
 from controlplane.auth.rbac import DEFAULT_CLUSTER_ROLES, Attributes, PolicyIndex, UserInfo, describe_denial
-from controlplane.storage.keys import resource_prefix
+from controlplane.auth.syncer import syncer_cluster
+from controlplane.storage.keys import ROOT_WORKSPACE, object_key, resource_prefix
 from controlplane.storage.watchcache import WatchCache, WatchEvent
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 _RBAC_RESOURCES = ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
+CLUSTERS = ("workload.canopy.dev", "clusters")
 _MAX_DECISIONS = 50_000  # per workspace; cleared wholesale when reached
 
 # What every member of a workspace may do whatever their roles (Kubernetes' system:discovery, system:basic-user).
@@ -115,11 +118,25 @@ class Authorizer:
     def is_member(self, user: UserInfo, workspace: str) -> bool:
         return is_master(user) or self._entry(workspace).index.has_any_binding(user)
 
+    def served_by(self, cluster: str) -> set[str]:
+        """The workspaces a Cluster serves, as the placement controller wrote them into its status."""
+        cached = self._cache.get((ROOT_WORKSPACE, CLUSTERS[0], CLUSTERS[1]),
+                                 object_key(ROOT_WORKSPACE, CLUSTERS[0], CLUSTERS[1], "", cluster))
+        if cached is None:
+            return set()
+        entries = (cached.obj.get("status") or {}).get("workspaces") or []
+        return {e.get("workspace", "") if isinstance(e, dict) else str(e) for e in entries}
+
     def authorize(self, workspace: str, attrs: Attributes) -> tuple[bool, str]:
         """(allowed, reason); when refused, the reason is kube-apiserver's forbidden message."""
         user = attrs.user
         if is_master(user):
             return True, f'allowed: User "{user.name}" is in group "{SYSTEM_MASTERS}"'
+        cluster = syncer_cluster(user)
+        if cluster:
+            if syncer.decide(cluster, workspace, attrs, self.served_by(cluster)):
+                return True, f"allowed: the syncer of cluster {cluster} syncs workspace {workspace}"
+            return False, syncer.denial(cluster, workspace, attrs)
         entry = self._entry(workspace)
         decisions = entry.decisions
         found = decisions.get(attrs)  # type: ignore[call-overload]

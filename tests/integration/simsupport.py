@@ -33,6 +33,7 @@ class SimCluster:
 def simulated_cluster(data_dir: Path, *, name: str = "edge-1", nodes: int = 3, node_memory: str = "4Gi",
                       node_cpu: str = "4", time_scale: float = 0.001) -> Iterator[SimCluster]:
     port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "simcluster.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "controlplane.cli", "simcluster", "--name", name, "--data-dir", str(data_dir),

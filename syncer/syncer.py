@@ -1,0 +1,421 @@
+"""`canopy syncer`: one process per physical cluster, linking it to the control plane. Pull model: it dials both.
+
+Level-based, as a Kubernetes controller: informers on both sides fill caches and queue keys; each key is
+reconciled from the current state of both sides, so a restarted syncer converges without duplicate creates and
+writes nothing when nothing changed.
+- Heartbeat: every 10 s the Cluster's status gets the time, the cluster's version, node count, capacity and
+  allocatable, and `Ready`. The Cluster's status also says which workspaces it serves (the placement controller
+  writes that); the syncer follows it.
+- Down, per Deployment in a served workspace: a finalizer upstream, the downstream namespace, the ConfigMaps,
+  Secrets and ServiceAccount it references, and the Deployment with this cluster's share of the replicas
+  (syncer/translate.py says how each is transformed and named).
+- Up: the Deployment's status (with the other clusters' shares kept), a read-only mirror of each downstream pod in
+  the tenant's namespace, and the Events about them, with downstream names translated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from api import placement as placements
+from api.types import CLUSTER_HEARTBEAT_SECONDS
+from controlplane.controllers.workqueue import WorkQueue
+from controlplane.registry.quantity import Quantity, parse_quantity
+from syncer import translate as t
+from syncer.downstream import Informer, api_client
+from syncer.upstream import (
+    CLUSTERS,
+    CONFIGMAPS,
+    DEPLOYMENTS,
+    EVENTS,
+    PODS,
+    SECRETS,
+    SERVICEACCOUNTS,
+    Expired,
+    Resource,
+    Upstream,
+    UpstreamError,
+)
+
+log = logging.getLogger(__name__)
+
+PLACEMENTS = Resource("workload.canopy.dev", "v1alpha1", "placements", namespaced=False)
+_KINDS: dict[str, Resource] = {"ConfigMap": CONFIGMAPS, "Secret": SECRETS, "ServiceAccount": SERVICEACCOUNTS}
+
+Item = tuple[str, str, str, str]  # (kind, workspace or downstream namespace, namespace, name)
+
+
+def _add_quantities(a: str, b: str) -> str:
+    total = parse_quantity(a).value + parse_quantity(b).value
+    return str(Quantity(total, parse_quantity(b).format))
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class WorkspaceView:
+    """What the syncer knows of one served workspace: its Deployments and Placements, kept by a watch."""
+
+    name: str
+    namespaces: set[str] = field(default_factory=set)  # placed on this cluster (the Cluster's status says)
+    deployments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    placements: list[dict[str, Any]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
+class Syncer:
+    def __init__(self, cluster: str, upstream: Upstream, api: client.ApiClient, *,
+                 heartbeat_seconds: float = CLUSTER_HEARTBEAT_SECONDS) -> None:
+        self.cluster = cluster
+        self.up = upstream
+        self.api = api
+        self.core = client.CoreV1Api(api)
+        self.apps = client.AppsV1Api(api)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.workspaces: dict[str, WorkspaceView] = {}
+        self.queue: WorkQueue[Item] = WorkQueue("syncer", self._sync)
+        self.finalizer = f"workload.canopy.dev/syncer-{cluster}"
+        self.mirror_uids: dict[tuple[str, str, str], str] = {}  # (workspace, namespace, mirror) -> uid
+
+    # ---- running ---------------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.namespaces = Informer("namespaces", self.core.list_namespace, self._on_namespace,
+                                   label_selector=t.MANAGED_SELECTOR)
+        self.deployments = Informer("deployments", self.apps.list_deployment_for_all_namespaces,
+                                    self._on_downstream_deployment, label_selector=t.MANAGED_SELECTOR)
+        self.pods = Informer("pods", self.core.list_pod_for_all_namespaces, self._on_pod)
+        self.events = Informer("events", self.core.list_event_for_all_namespaces, self._on_event)
+        informers = (self.namespaces, self.deployments, self.pods, self.events)
+        for informer in informers:
+            informer.start()
+        self.queue.start()
+        beating = asyncio.create_task(self._heartbeats(), name="heartbeat")
+        try:
+            await stop.wait()
+        finally:
+            beating.cancel()
+            for informer in informers:
+                informer.stop()
+            for view in self.workspaces.values():
+                if view.task is not None:
+                    view.task.cancel()
+            await self.queue.stop()
+
+    async def _blocking(self, call: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, call)
+
+    # ---- heartbeat and the served workspaces -------------------------------------------------------------------
+
+    async def _heartbeats(self) -> None:
+        while True:
+            try:
+                await self._heartbeat()
+            except (UpstreamError, ApiException, OSError) as exc:
+                log.warning("heartbeat failed: %s; retrying", exc)
+            await asyncio.sleep(self.heartbeat_seconds)
+
+    async def _heartbeat(self) -> None:
+        version = await self._blocking(lambda: client.VersionApi(self.api).get_code())
+        nodes = (await self._blocking(self.core.list_node)).items
+        capacity: dict[str, str] = {}
+        allocatable: dict[str, str] = {}
+        for node in nodes:
+            status = node.status
+            for target, source in ((capacity, status.capacity or {}), (allocatable, status.allocatable or {})):
+                for resource, quantity in source.items():
+                    target[resource] = _add_quantities(target.get(resource, "0"), quantity)
+        now = _now()
+        patch = {"status": {
+            "lastHeartbeatTime": now, "kubernetesVersion": version.git_version, "nodes": len(nodes),
+            "capacity": capacity, "allocatable": allocatable,
+        }}
+        cluster = await self.up.merge_patch(CLUSTERS, "root", "", self.cluster, patch, subresource="status")
+        conditions = placements.set_condition((cluster.get("status") or {}).get("conditions") or [], "Ready", "True",
+                                              "SyncerConnected", f"the syncer reaches the cluster ({len(nodes)} nodes)",
+                                              now)
+        if conditions != (cluster.get("status") or {}).get("conditions"):
+            await self.up.merge_patch(CLUSTERS, "root", "", self.cluster, {"status": {"conditions": conditions}},
+                                      subresource="status")
+        self._follow_workspaces(cluster)
+
+    def _follow_workspaces(self, cluster: dict[str, Any]) -> None:
+        served = {e["workspace"]: set(e.get("namespaces") or [])
+                  for e in (cluster.get("status") or {}).get("workspaces") or [] if isinstance(e, dict)}
+        for name in set(served) - set(self.workspaces):
+            view = WorkspaceView(name)
+            view.task = asyncio.create_task(self._watch_workspace(view), name=f"workspace-{name}")
+            self.workspaces[name] = view
+        for name, namespaces in served.items():
+            view = self.workspaces[name]
+            if namespaces != view.namespaces:
+                view.namespaces = namespaces
+                for key in view.deployments:
+                    self.queue.add(("Deployment", name, *key))
+        for name in set(self.workspaces) - set(served):
+            view = self.workspaces.pop(name)
+            if view.task is not None:
+                view.task.cancel()
+            for namespace, deployment in view.deployments:
+                self.queue.add(("Deployment", name, namespace, deployment))
+
+    async def _watch_workspace(self, view: WorkspaceView) -> None:
+        delay = 0.2
+        while True:
+            try:
+                listed = await self.up.list(DEPLOYMENTS, view.name)
+                view.placements = (await self.up.list(PLACEMENTS, view.name)).get("items", [])
+                fresh = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in listed.get("items", [])}
+                for key in set(view.deployments) | set(fresh):
+                    self.queue.add(("Deployment", view.name, *key))
+                view.deployments = fresh
+                delay = 0.2
+                async for event in self.up.watch(DEPLOYMENTS, view.name, listed["metadata"]["resourceVersion"]):
+                    if event.type == "BOOKMARK":
+                        continue
+                    meta = event.obj["metadata"]
+                    key = (meta["namespace"], meta["name"])
+                    if event.type == "DELETED":
+                        view.deployments.pop(key, None)
+                    else:
+                        view.deployments[key] = event.obj
+                    self.queue.add(("Deployment", view.name, *key))
+            except asyncio.CancelledError:
+                raise
+            except Expired:
+                continue
+            except (UpstreamError, OSError, ValueError) as exc:
+                log.warning("workspace %s: %s; retrying in %.1fs", view.name, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    # ---- downstream events --------------------------------------------------------------------------------------
+
+    def _upstream_of(self, downstream_namespace: str) -> tuple[str, str] | None:
+        ns = self.namespaces.cache.get(("", downstream_namespace))
+        if ns is None:
+            return None
+        return t.upstream_locator(ns)
+
+    def _on_namespace(self, _: str, __: dict[str, Any]) -> None:
+        for namespace, name in list(self.pods.cache) if hasattr(self, "pods") else []:
+            self.queue.add(("Pod", namespace, "", name))
+
+    def _on_downstream_deployment(self, _: str, obj: dict[str, Any]) -> None:
+        located = t.upstream_of_object(obj)
+        if located is not None:
+            workspace, namespace, name = located
+            self.queue.add(("Deployment", workspace, namespace, name))
+
+    def _on_pod(self, _: str, obj: dict[str, Any]) -> None:
+        self.queue.add(("Pod", obj["metadata"]["namespace"], "", obj["metadata"]["name"]))
+
+    def _on_event(self, type_: str, obj: dict[str, Any]) -> None:
+        if type_ != "DELETED":
+            self.queue.add(("Event", obj["metadata"]["namespace"], "", obj["metadata"]["name"]))
+
+    # ---- reconciling ----------------------------------------------------------------------------------------------
+
+    async def _sync(self, item: Item) -> bool:
+        kind = item[0]
+        handlers: dict[str, Callable[[Item], Awaitable[None]]] = {
+            "Deployment": self._sync_deployment, "Pod": self._sync_pod, "Event": self._sync_event,
+        }
+        try:
+            await handlers[kind](item)
+        except (UpstreamError, ApiException, OSError) as exc:
+            log.warning("syncing %s: %s; will retry", item, exc)
+            return False
+        return True
+
+    def _share(self, view: WorkspaceView, deployment: dict[str, Any]) -> int | None:
+        """This cluster's replicas of `deployment`, or None when no Placement in its workspace chooses it."""
+        if deployment["metadata"]["namespace"] not in view.namespaces:
+            return None
+        for placement in view.placements:
+            chosen = (placement.get("status") or {}).get("chosenClusters") or []
+            if self.cluster in chosen:
+                mode = (placement.get("spec") or {}).get("replicas", "Divided")
+                replicas = (deployment.get("spec") or {}).get("replicas", 1)
+                return placements.share(replicas, chosen, self.cluster, mode)
+        return None
+
+    def _chosen(self, view: WorkspaceView) -> list[str]:
+        for placement in view.placements:
+            chosen = (placement.get("status") or {}).get("chosenClusters") or []
+            if self.cluster in chosen:
+                return list(chosen)
+        return [self.cluster]
+
+    async def _sync_deployment(self, item: Item) -> None:
+        _, workspace, namespace, name = item
+        view = self.workspaces.get(workspace)
+        up = view.deployments.get((namespace, name)) if view else None
+        dns = t.downstream_namespace(workspace, namespace)
+        share = self._share(view, up) if view is not None and up is not None else None
+        if up is None or up["metadata"].get("deletionTimestamp") or share is None:
+            await self._remove_downstream(dns, name)
+            if up is not None and self.finalizer in (up["metadata"].get("finalizers") or []):
+                finalizers = [f for f in up["metadata"]["finalizers"] if f != self.finalizer]
+                await self.up.merge_patch(DEPLOYMENTS, workspace, namespace, name,
+                                          {"metadata": {"finalizers": finalizers or None,
+                                                        "resourceVersion": up["metadata"]["resourceVersion"]}})
+            return
+        if self.finalizer not in (up["metadata"].get("finalizers") or []):
+            await self.up.merge_patch(DEPLOYMENTS, workspace, namespace, name, {"metadata": {
+                "finalizers": [*(up["metadata"].get("finalizers") or []), self.finalizer],
+                "resourceVersion": up["metadata"]["resourceVersion"]}})
+        await self._ensure_namespace(workspace, namespace, dns)
+        for kind, ref in sorted(t.references(up)):
+            source = await self.up.get(_KINDS[kind], workspace, namespace, ref)
+            if source is not None:
+                await self._apply_downstream(kind, dns, t.to_downstream(source, workspace, self.cluster))
+        desired = t.to_downstream(up, workspace, self.cluster, replicas=share)
+        actual = self.deployments.cache.get((dns, name))
+        if actual is None:
+            await self._blocking(lambda: self.apps.create_namespaced_deployment(dns, desired))
+        elif t.needs_update(desired, actual):
+            desired["metadata"]["resourceVersion"] = actual["metadata"]["resourceVersion"]
+            await self._blocking(lambda: self.apps.replace_namespaced_deployment(name, dns, desired))
+        await self._reflect_status(workspace, namespace, name, up, actual, self._chosen(view))
+
+    async def _reflect_status(self, workspace: str, namespace: str, name: str, up: dict[str, Any],
+                              actual: dict[str, Any] | None, chosen: list[str]) -> None:
+        body = t.reflect_deployment_status(up, self.cluster, actual, chosen, _now())
+        if body != up:
+            try:
+                await self.up.replace(DEPLOYMENTS, workspace, namespace, name, body, subresource="status")
+            except UpstreamError as exc:
+                if exc.status != 409:
+                    raise
+                self.queue.add(("Deployment", workspace, namespace, name))  # changed meanwhile: look again
+
+    async def _remove_downstream(self, dns: str, name: str) -> None:
+        actual = self.deployments.cache.get((dns, name))
+        if actual is not None and t.is_managed(actual):
+            with contextlib.suppress(ApiException):
+                await self._blocking(lambda: self.apps.delete_namespaced_deployment(name, dns))
+
+    async def _ensure_namespace(self, workspace: str, namespace: str, dns: str) -> None:
+        if ("", dns) in self.namespaces.cache:
+            return
+        body = t.downstream_namespace_object(workspace, namespace, self.cluster)
+        try:
+            await self._blocking(lambda: self.core.create_namespace(body))
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+
+    async def _apply_downstream(self, kind: str, dns: str, desired: dict[str, Any]) -> None:
+        name = desired["metadata"]["name"]
+        calls = {
+            "ConfigMap": (self.core.read_namespaced_config_map, self.core.create_namespaced_config_map,
+                          self.core.replace_namespaced_config_map),
+            "Secret": (self.core.read_namespaced_secret, self.core.create_namespaced_secret,
+                       self.core.replace_namespaced_secret),
+            "ServiceAccount": (self.core.read_namespaced_service_account, self.core.create_namespaced_service_account,
+                               self.core.replace_namespaced_service_account),
+        }
+        read, create, replace = calls[kind]
+        try:
+            current = await self._blocking(lambda: self.api.sanitize_for_serialization(read(name, dns)))
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            await self._blocking(lambda: create(dns, desired))
+            return
+        if not t.is_managed(current):
+            return  # never touch what the syncer did not create
+        if t.needs_update(desired, current):
+            desired["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            await self._blocking(lambda: replace(name, dns, desired))
+
+    async def _sync_pod(self, item: Item) -> None:
+        _, dns, _, pod_name = item
+        located = self._upstream_of(dns)
+        if located is None:
+            return
+        workspace, namespace = located
+        if workspace not in self.workspaces:
+            return
+        mirror_name = t.mirror_pod_name(pod_name, self.cluster)
+        pod = self.pods.cache.get((dns, pod_name))
+        if pod is None:
+            # A mirror is bound to a node, so a plain delete would leave it Terminating: its "kubelet" is here.
+            await self.up.delete(PODS, workspace, namespace, mirror_name, grace_period_seconds=0)
+            self.mirror_uids.pop((workspace, namespace, mirror_name), None)
+            return
+        view = self.workspaces[workspace]
+        owner = view.deployments.get((namespace, t.deployment_of(pod) or ""))
+        existing = await self.up.get(PODS, workspace, namespace, mirror_name)
+        if existing is None:
+            mirror = t.mirror_pod(pod, namespace, owner, self.cluster)
+            try:
+                existing = await self.up.create(PODS, workspace, namespace, mirror)
+            except UpstreamError as exc:
+                if exc.status != 409:
+                    raise
+                existing = await self.up.get(PODS, workspace, namespace, mirror_name)
+                if existing is None:
+                    return
+        self.mirror_uids[(workspace, namespace, mirror_name)] = existing["metadata"]["uid"]
+        status = t.mirror_status(pod)
+        if existing.get("status") != status:
+            await self.up.replace(PODS, workspace, namespace, mirror_name, {**existing, "status": status},
+                                  subresource="status")
+
+    async def _sync_event(self, item: Item) -> None:
+        _, dns, _, event_name = item
+        located = self._upstream_of(dns)
+        event = self.events.cache.get((dns, event_name))
+        if located is None or event is None:
+            return
+        workspace, namespace = located
+        if workspace not in self.workspaces:
+            return
+        view = self.workspaces[workspace]
+
+        def upstream_uid(kind: str, name: str) -> str | None:
+            if kind == "Pod":
+                return self.mirror_uids.get((workspace, namespace, name))
+            deployment = view.deployments.get((namespace, name)) if kind == "Deployment" else None
+            return deployment["metadata"]["uid"] if deployment else None
+
+        translated = t.upstream_event(event, namespace, self.cluster, upstream_uid)
+        if translated is None:
+            return
+        name = translated["metadata"]["name"]
+        existing = await self.up.get(EVENTS, workspace, namespace, name)
+        if existing is None:
+            with contextlib.suppress(UpstreamError):  # 409: made meanwhile; the next change updates it
+                await self.up.create(EVENTS, workspace, namespace, translated)
+        elif any(existing.get(k) != translated.get(k) for k in ("count", "lastTimestamp", "message")):
+            translated["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
+            await self.up.replace(EVENTS, workspace, namespace, name, translated)
+
+
+async def run_until_signalled(cluster: str, kubeconfig_path: Path, cluster_kubeconfig: Path, *,
+                              heartbeat_seconds: float = CLUSTER_HEARTBEAT_SECONDS) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    api = api_client(cluster_kubeconfig)
+    async with Upstream.from_kubeconfig(kubeconfig_path) as upstream:
+        print(f"syncer for cluster {cluster}: control plane {upstream.base_url}, cluster "
+              f"{api.configuration.host}", flush=True)
+        await Syncer(cluster, upstream, api, heartbeat_seconds=heartbeat_seconds).run(stop)
+    print("stopping", flush=True)

@@ -1,0 +1,91 @@
+"""The syncer's translation between the control plane and a physical cluster, in one place: names, what goes down,
+what comes up. Pure: no I/O, no clock (callers pass `now`), the same inputs always give the same objects.
+
+The rules live in the modules this one gathers, each with its reasons: syncer/naming.py (downstream namespaces,
+mirror names, labels and annotations), syncer/down.py (objects applied on the cluster, drift), syncer/up.py (mirror
+pods, Events, the stale mark on pods), syncer/status.py (the Deployment's status from every cluster). docs/syncer.md
+describes them for users.
+"""
+
+from syncer.down import (
+    downstream_namespace_object,
+    needs_update,
+    references,
+    service_account_references,
+    to_downstream,
+)
+from syncer.naming import (
+    CLUSTER_LABEL,
+    CLUSTERS_ANNOTATION,
+    DESIRED_HASH_ANNOTATION,
+    DOWNSTREAM_NAME_ANNOTATION,
+    DOWNSTREAM_NAMESPACE_ANNOTATION,
+    DOWNSTREAM_UID_ANNOTATION,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    MANAGED_SELECTOR,
+    MIRROR_ANNOTATION,
+    UPSTREAM_GENERATION_ANNOTATION,
+    UPSTREAM_NAME_ANNOTATION,
+    UPSTREAM_NAMESPACE_ANNOTATION,
+    UPSTREAM_UID_ANNOTATION,
+    UPSTREAM_WORKSPACE_ANNOTATION,
+    downstream_namespace,
+    downstream_pod_name,
+    is_managed,
+    mirror_pod_name,
+    upstream_locator,
+    upstream_of_object,
+)
+from syncer.status import (
+    CLUSTER_UNREACHABLE,
+    STALE_CONDITION,
+    aggregate_deployment_status,
+    cluster_summaries,
+    cluster_summary,
+    reflect_deployment_status,
+    stale_deployment,
+)
+from syncer.up import UpstreamUid, deployment_of, mirror_pod, mirror_status, stale_mirror_status, upstream_event
+
+__all__ = [
+    "CLUSTERS_ANNOTATION",
+    "CLUSTER_LABEL",
+    "CLUSTER_UNREACHABLE",
+    "DESIRED_HASH_ANNOTATION",
+    "DOWNSTREAM_NAMESPACE_ANNOTATION",
+    "DOWNSTREAM_NAME_ANNOTATION",
+    "DOWNSTREAM_UID_ANNOTATION",
+    "MANAGED_BY",
+    "MANAGED_BY_LABEL",
+    "MANAGED_SELECTOR",
+    "MIRROR_ANNOTATION",
+    "STALE_CONDITION",
+    "UPSTREAM_GENERATION_ANNOTATION",
+    "UPSTREAM_NAMESPACE_ANNOTATION",
+    "UPSTREAM_NAME_ANNOTATION",
+    "UPSTREAM_UID_ANNOTATION",
+    "UPSTREAM_WORKSPACE_ANNOTATION",
+    "UpstreamUid",
+    "aggregate_deployment_status",
+    "cluster_summaries",
+    "cluster_summary",
+    "deployment_of",
+    "downstream_namespace",
+    "downstream_namespace_object",
+    "downstream_pod_name",
+    "is_managed",
+    "mirror_pod",
+    "mirror_pod_name",
+    "mirror_status",
+    "needs_update",
+    "references",
+    "reflect_deployment_status",
+    "service_account_references",
+    "stale_deployment",
+    "stale_mirror_status",
+    "to_downstream",
+    "upstream_event",
+    "upstream_locator",
+    "upstream_of_object",
+]

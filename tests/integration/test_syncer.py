@@ -1,0 +1,122 @@
+"""The syncer end to end, every part a real process: etcd, the control plane, a simulated cluster, `canopy syncer`.
+
+Tenants use kubectl in their workspaces only; what they see of their workloads comes from the cluster through
+the syncer.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ApiServer, Kubectl
+from tests.integration.simsupport import SimCluster, simulated_cluster
+from tests.integration.support import canopy, eventually, mint, table_rows_by_name
+
+WAIT = 60.0
+
+
+@dataclass
+class Linked:
+    apiserver: ApiServer
+    cluster: SimCluster
+    admin: Kubectl
+    syncer: subprocess.Popen[bytes]
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def linked(apiserver: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Linked]:
+    base = tmp_path_factory.mktemp("syncer")
+    with simulated_cluster(base / "edge-1", name="edge-1", time_scale=0.01) as cluster:
+        kubeconfig = base / "syncer.kubeconfig"
+        canopy("cluster", "register", "edge-1", "--kubeconfig", str(apiserver.admin_kubeconfig),
+               "--labels", "region=eu", "--allow-workspace", "root:*", "-o", str(kubeconfig))
+        log = base / "syncer.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "controlplane.cli", "syncer", "--cluster", "edge-1", "--kubeconfig",
+                 str(kubeconfig), "--cluster-kubeconfig", str(cluster.kubeconfig), "--heartbeat-seconds", "0.5"],
+                stdout=out, stderr=subprocess.STDOUT,
+            )
+        admin = Kubectl(apiserver.admin_kubeconfig, "root")
+        try:
+            def ready() -> bool:
+                cluster_obj = json.loads(admin("get", "cluster", "edge-1", "-o", "json"))
+                conditions = (cluster_obj.get("status") or {}).get("conditions") or []
+                return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+            eventually(ready, timeout=WAIT, what="cluster edge-1 Ready")
+            yield Linked(apiserver, cluster, admin, process, log)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def tenant(linked: Linked, tmp_path: Path, user: str) -> Kubectl:
+    """A new workspace owned by `user`, with a Placement on every cluster it may use."""
+    name = f"{user}-{secrets.token_hex(3)}"
+    canopy("workspace", "create", name, "--owner", user, "--kubeconfig", str(linked.apiserver.admin_kubeconfig))
+    kubectl = mint(linked.apiserver, f"root:{name}", user, tmp_path / f"{user}.kubeconfig")
+    kubectl("apply", "-f", "-", input=textwrap.dedent("""\
+        apiVersion: workload.canopy.dev/v1alpha1
+        kind: Placement
+        metadata: {name: everywhere}
+        spec: {}
+        """))
+    eventually(lambda: "edge-1" in kubectl("get", "placements"), timeout=WAIT, what="the placement choosing edge-1")
+    return kubectl
+
+
+def deployment(name: str, replicas: int, container: str) -> str:
+    return textwrap.dedent(f"""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {{name: {name}}}
+        spec:
+          replicas: {replicas}
+          selector: {{matchLabels: {{app: {name}}}}}
+          template:
+            metadata: {{labels: {{app: {name}}}}}
+            spec:
+              containers:
+        """) + textwrap.indent(textwrap.dedent(container), "      ")
+
+
+def pods(kubectl: Kubectl, selector: str) -> dict[str, dict[str, str]]:
+    out = kubectl.run("get", "pods", "-l", selector, check=False).stdout
+    return table_rows_by_name(out) if out.strip() else {}
+
+
+def test_a_crash_in_the_cluster_is_seen_in_the_workspace_with_kubectl_alone(linked: Linked, tmp_path: Path) -> None:
+    alice = tenant(linked, tmp_path, "alice")
+    alice("apply", "-f", "-", input=deployment("api", 2, """\
+        - name: api
+          image: busybox:1.36
+          command: ["sh", "-c", "echo 'fatal: DATABASE_URL is not set' >&2; exit 1"]
+        """))
+
+    def crash_looping() -> dict[str, dict[str, str]] | None:
+        rows = pods(alice, "app=api")
+        return rows if len(rows) == 2 and all(r["STATUS"] == "CrashLoopBackOff" for r in rows.values()) else None
+
+    rows = eventually(crash_looping, timeout=WAIT, what="two mirrored pods in CrashLoopBackOff")
+    assert all(name.endswith(".edge-1") for name in rows)
+    name = next(iter(rows))
+    described = alice("describe", "pod", name)
+    assert "Last State:     Terminated" in described
+    assert "Exit Code:    1" in described
+    assert "Back-off restarting failed container api in pod" in described
+    deploy = table_rows_by_name(alice("get", "deployment", "api"))["api"]
+    assert deploy["READY"] == "0/2"
+    pod: dict[str, Any] = json.loads(alice("get", "pod", name, "-o", "json"))
+    assert pod["metadata"]["labels"]["workload.canopy.dev/cluster"] == "edge-1"
