@@ -26,7 +26,7 @@ from aiohttp import web
 from etcd3aio.errors import EtcdError
 
 from api.registry import BUILTIN
-from api.types import SERVED
+from api.types import HEARTBEAT_THRESHOLD_SECONDS, SERVED, UNHEALTHY_GRACE_SECONDS
 from controlplane import kubeconfig
 from controlplane.apiserver.app import create_app
 from controlplane.apiserver.discovery import version_info
@@ -53,6 +53,7 @@ from controlplane.storage.keys import ROOT_WORKSPACE
 from controlplane.storage.watchcache import WatchCache
 from controlplane.store import Store, now_rfc3339
 from controlplane.tlsalerts import send_handshake_alerts
+from controlplane.tunnel import Tunnels
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ class ServerConfig:
     cluster_name: str = ""
     # Where pods/log reads from: the simulated cluster's kubelets; None in the control plane (404 says why).
     pod_logs: PodLogSource | None = None
+    # Seconds after its last heartbeat a Cluster is HeartbeatHealthy=False, and seconds of that before Placements
+    # stop choosing it (docs/placement.md).
+    cluster_heartbeat_threshold: float = HEARTBEAT_THRESHOLD_SECONDS
+    cluster_unhealthy_grace: float = UNHEALTHY_GRACE_SECONDS
 
 
 @dataclass
@@ -203,10 +208,17 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
             compactor = asyncio.create_task(run_compactor(storage, config.compaction_interval), name="compactor")
         if config.run_controllers:
             controllers = asyncio.create_task(
-                lead(storage, lambda: start_controllers(store, url)), name="leader-election"
+                lead(storage, lambda: start_controllers(
+                    store, url, cluster_heartbeat_threshold=config.cluster_heartbeat_threshold,
+                    cluster_unhealthy_grace=config.cluster_unhealthy_grace,
+                )),
+                name="leader-election",
             )
         audit.open()
-        app = create_app(store, BUILTIN if config.cluster_name else SERVED, build_version(), audit, config.pod_logs)
+        # The control plane serves its mirrored pods' logs through the syncers' tunnels; a simulated cluster its own.
+        tunnels = None if config.cluster_name else Tunnels()
+        app = create_app(store, BUILTIN if config.cluster_name else SERVED, build_version(), audit,
+                         config.pod_logs or tunnels, tunnels)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, config.bind_address, config.port, ssl_context=ssl_context)

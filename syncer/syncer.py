@@ -34,6 +34,7 @@ from controlplane.controllers.workqueue import WorkQueue
 from controlplane.registry.quantity import Quantity, parse_quantity
 from syncer import translate as t
 from syncer.downstream import Informer, api_client
+from syncer.tunnel import TunnelClient
 from syncer.upstream import (
     CLUSTERS,
     CONFIGMAPS,
@@ -104,10 +105,12 @@ class Syncer:
             informer.start()
         self.queue.start()
         beating = asyncio.create_task(self._heartbeats(), name="heartbeat")
+        tunnel = asyncio.create_task(TunnelClient(self.cluster, self.up, self.core).run(), name="tunnel")
         try:
             await stop.wait()
         finally:
             beating.cancel()
+            tunnel.cancel()
             for informer in informers:
                 informer.stop()
             for view in self.workspaces.values():
@@ -151,6 +154,7 @@ class Syncer:
             await self.up.merge_patch(CLUSTERS, "root", "", self.cluster, {"status": {"conditions": conditions}},
                                       subresource="status")
         self._follow_workspaces(cluster)
+        await self._refresh_placements()
 
     def _follow_workspaces(self, cluster: dict[str, Any]) -> None:
         served = {e["workspace"]: set(e.get("namespaces") or [])
@@ -173,34 +177,63 @@ class Syncer:
                 self.queue.add(("Deployment", name, namespace, deployment))
 
     async def _watch_workspace(self, view: WorkspaceView) -> None:
+        await asyncio.gather(
+            self._watch(view, DEPLOYMENTS, {}, lambda type_, obj: self._on_upstream_deployment(view, type_, obj)),
+            self._watch(view, PODS, {"labelSelector": f"{t.CLUSTER_LABEL}={self.cluster}"},
+                        lambda type_, obj: self._on_mirror(view, type_, obj)),
+        )
+
+    async def _watch(self, view: WorkspaceView, resource: Resource, params: dict[str, str],
+                     on_event: Callable[[str, dict[str, Any]], None]) -> None:
+        """List, then watch from the list's resourceVersion; relist on 410 Gone, retry with back-off on errors."""
         delay = 0.2
         while True:
             try:
-                listed = await self.up.list(DEPLOYMENTS, view.name)
-                view.placements = (await self.up.list(PLACEMENTS, view.name)).get("items", [])
-                fresh = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in listed.get("items", [])}
-                for key in set(view.deployments) | set(fresh):
-                    self.queue.add(("Deployment", view.name, *key))
-                view.deployments = fresh
+                listed = await self.up.list(resource, view.name, params=params)
+                on_event("RELISTED", listed)
                 delay = 0.2
-                async for event in self.up.watch(DEPLOYMENTS, view.name, listed["metadata"]["resourceVersion"]):
-                    if event.type == "BOOKMARK":
-                        continue
-                    meta = event.obj["metadata"]
-                    key = (meta["namespace"], meta["name"])
-                    if event.type == "DELETED":
-                        view.deployments.pop(key, None)
-                    else:
-                        view.deployments[key] = event.obj
-                    self.queue.add(("Deployment", view.name, *key))
+                async for event in self.up.watch(resource, view.name, listed["metadata"]["resourceVersion"],
+                                                 params=params):
+                    if event.type != "BOOKMARK":
+                        on_event(event.type, event.obj)
             except asyncio.CancelledError:
                 raise
             except Expired:
                 continue
             except (UpstreamError, OSError, ValueError) as exc:
-                log.warning("workspace %s: %s; retrying in %.1fs", view.name, exc, delay)
+                log.warning("workspace %s, %s: %s; retrying in %.1fs", view.name, resource.plural, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+    def _on_upstream_deployment(self, view: WorkspaceView, type_: str, obj: dict[str, Any]) -> None:
+        if type_ == "RELISTED":
+            fresh = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in obj.get("items", [])}
+            for key in set(view.deployments) | set(fresh):
+                self.queue.add(("Deployment", view.name, *key))
+            view.deployments = fresh
+            return
+        key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
+        if type_ == "DELETED":
+            view.deployments.pop(key, None)
+        else:
+            view.deployments[key] = obj
+        self.queue.add(("Deployment", view.name, *key))
+
+    def _on_mirror(self, view: WorkspaceView, type_: str, obj: dict[str, Any]) -> None:
+        """A tenant deleting a mirror pod deletes the pod on the cluster (its ReplicaSet makes a new one)."""
+        mirrors = obj.get("items", []) if type_ == "RELISTED" else [obj] if type_ != "DELETED" else []
+        for mirror in mirrors:
+            if mirror["metadata"].get("deletionTimestamp"):
+                self.queue.add(("MirrorDeleted", view.name, mirror["metadata"]["namespace"],
+                                mirror["metadata"]["name"]))
+
+    async def _refresh_placements(self) -> None:
+        for view in list(self.workspaces.values()):
+            listed = (await self.up.list(PLACEMENTS, view.name)).get("items", [])
+            if listed != view.placements:
+                view.placements = listed
+                for key in view.deployments:
+                    self.queue.add(("Deployment", view.name, *key))
 
     # ---- downstream events --------------------------------------------------------------------------------------
 
@@ -233,6 +266,7 @@ class Syncer:
         kind = item[0]
         handlers: dict[str, Callable[[Item], Awaitable[None]]] = {
             "Deployment": self._sync_deployment, "Pod": self._sync_pod, "Event": self._sync_event,
+            "MirrorDeleted": self._delete_downstream_pod,
         }
         try:
             await handlers[kind](item)
@@ -376,6 +410,21 @@ class Syncer:
         if existing.get("status") != status:
             await self.up.replace(PODS, workspace, namespace, mirror_name, {**existing, "status": status},
                                   subresource="status")
+
+    async def _delete_downstream_pod(self, item: Item) -> None:
+        _, workspace, namespace, mirror_name = item
+        pod_name = t.downstream_pod_name(mirror_name, self.cluster)
+        if pod_name is None:
+            return
+        dns = t.downstream_namespace(workspace, namespace)
+        if (dns, pod_name) not in self.pods.cache:
+            await self.up.delete(PODS, workspace, namespace, mirror_name, grace_period_seconds=0)
+            return
+        try:
+            await self._blocking(lambda: self.core.delete_namespaced_pod(pod_name, dns))
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
 
     async def _sync_event(self, item: Item) -> None:
         _, dns, _, event_name = item

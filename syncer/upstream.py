@@ -152,10 +152,10 @@ class Upstream:
             if exc.status != 404:
                 raise
 
-    async def watch(self, resource: Resource, workspace: str, resource_version: str,
-                    namespace: str = "") -> AsyncIterator[WatchEvent]:
+    async def watch(self, resource: Resource, workspace: str, resource_version: str, namespace: str = "",
+                    params: Mapping[str, str] | None = None) -> AsyncIterator[WatchEvent]:
         """Events after `resource_version` until the server ends the watch; raises Expired on 410."""
-        params = {"watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true"}
+        params = {**(params or {}), "watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true"}
         async with self.session.get(self.base_url + resource.path(workspace, namespace), params=params,
                                     timeout=aiohttp.ClientTimeout(total=None, sock_read=None)) as response:
             if response.status >= 400:

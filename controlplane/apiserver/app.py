@@ -47,6 +47,7 @@ from controlplane.auth.rbac import UserInfo
 from controlplane.podlogs import PodLogSource
 from controlplane.storage.watchcache import NotFresh
 from controlplane.store import Store
+from controlplane.tunnel import TUNNEL_PATH, Tunnels, tunnel_route
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,7 @@ def _aggregated(doc: dict[str, Any]) -> web.Response:
 
 
 def create_app(store: Store, registry: Registry, version: dict[str, str], audit: AuditLog,
-               pod_logs: PodLogSource | None = None) -> web.Application:
+               pod_logs: PodLogSource | None = None, tunnels: Tunnels | None = None) -> web.Application:
     """The API, authenticating against the AccessTokens and authorizing with the RBAC objects in `store`'s cache;
     `audit` must be open while the app serves. `pod_logs` answers pods/log (without it, 404 says why)."""
     app = web.Application(middlewares=[audited, status_errors], client_max_size=MAX_BODY_BYTES)
@@ -265,5 +266,7 @@ def create_app(store: Store, registry: Registry, version: dict[str, str], audit:
         authorizer.stop()
 
     app.on_cleanup.append(stop)
+    if tunnels is not None:
+        app.router.add_get(TUNNEL_PATH, tunnel_route(tunnels, lambda request: authenticate(request, tokens)))
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app

@@ -120,3 +120,40 @@ def test_a_crash_in_the_cluster_is_seen_in_the_workspace_with_kubectl_alone(link
     assert deploy["READY"] == "0/2"
     pod: dict[str, Any] = json.loads(alice("get", "pod", name, "-o", "json"))
     assert pod["metadata"]["labels"]["workload.canopy.dev/cluster"] == "edge-1"
+
+
+def test_logs_of_a_mirrored_pod_come_through_the_syncers_tunnel(linked: Linked, tmp_path: Path) -> None:
+    bob = tenant(linked, tmp_path, "bob")
+    bob("apply", "-f", "-", input=deployment("worker", 1, """\
+        - name: worker
+          image: busybox:1.36
+          command: ["sh", "-c", "echo starting worker; echo 'error: queue unreachable' >&2; exit 1"]
+        """))
+    rows = eventually(lambda: (r := pods(bob, "app=worker")) and all(
+        int(row["RESTARTS"].split()[0]) >= 1 for row in r.values()) and r, timeout=WAIT, what="a restarted worker")
+    name = next(iter(rows))
+    previous = bob("logs", name, "--previous")
+    assert previous.splitlines() == ["starting worker", "error: queue unreachable"]
+    assert bob("logs", name, "--previous", "--tail=1").splitlines() == ["error: queue unreachable"]
+    wrong = bob.run("logs", name, "-c", "nope", check=False)
+    assert wrong.returncode == 1
+    assert f"container nope is not valid for pod {name}" in wrong.stderr
+
+
+def test_deleting_a_mirror_deletes_the_pod_on_the_cluster_and_its_replica_set_replaces_it(
+        linked: Linked, tmp_path: Path) -> None:
+    carol = tenant(linked, tmp_path, "carol")
+    carol("apply", "-f", "-", input=deployment("web", 1, """\
+        - name: web
+          image: nginx:1.27
+        """))
+    first = eventually(lambda: (r := pods(carol, "app=web")) and all(row["STATUS"] == "Running" for row in r.values())
+                       and r, timeout=WAIT, what="web running")
+    old = next(iter(first))
+    carol("delete", "pod", old, "--wait=false")
+
+    def replaced() -> dict[str, dict[str, str]] | None:
+        rows = pods(carol, "app=web")
+        return rows if old not in rows and len(rows) == 1 and next(iter(rows.values()))["STATUS"] == "Running" else None
+
+    eventually(replaced, timeout=WAIT, what="a new web pod instead of the deleted one")
