@@ -181,6 +181,8 @@ class Syncer:
             self._watch(view, DEPLOYMENTS, {}, lambda type_, obj: self._on_upstream_deployment(view, type_, obj)),
             self._watch(view, PODS, {"labelSelector": f"{t.CLUSTER_LABEL}={self.cluster}"},
                         lambda type_, obj: self._on_mirror(view, type_, obj)),
+            *(self._watch(view, resource, {}, lambda type_, obj, kind=kind: self._on_referenced(view, kind, type_, obj))
+              for kind, resource in _KINDS.items()),
         )
 
     async def _watch(self, view: WorkspaceView, resource: Resource, params: dict[str, str],
@@ -218,6 +220,15 @@ class Syncer:
         else:
             view.deployments[key] = obj
         self.queue.add(("Deployment", view.name, *key))
+
+    def _on_referenced(self, view: WorkspaceView, kind: str, type_: str, obj: dict[str, Any]) -> None:
+        """A ConfigMap, Secret or ServiceAccount changed: the Deployments that use it sync it down again."""
+        if type_ == "RELISTED":
+            return
+        namespace, name = obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+        for (ns, deployment_name), deployment in view.deployments.items():
+            if ns == namespace and (kind, name) in t.references(deployment):
+                self.queue.add(("Deployment", view.name, ns, deployment_name))
 
     def _on_mirror(self, view: WorkspaceView, type_: str, obj: dict[str, Any]) -> None:
         """A tenant deleting a mirror pod deletes the pod on the cluster (its ReplicaSet makes a new one)."""

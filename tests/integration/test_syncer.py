@@ -157,3 +157,57 @@ def test_deleting_a_mirror_deletes_the_pod_on_the_cluster_and_its_replica_set_re
         return rows if old not in rows and len(rows) == 1 and next(iter(rows.values()))["STATUS"] == "Running" else None
 
     eventually(replaced, timeout=WAIT, what="a new web pod instead of the deleted one")
+
+
+@pytest.mark.parametrize(("name", "container", "status", "last_reason", "exit_code"), [
+    ("finishes", '- {name: main, image: "busybox:1.36", command: ["sh", "-c", "echo done"]}',
+     "CrashLoopBackOff", "Completed", "0"),
+    ("oom", '- {name: main, image: polinux/stress, command: [stress], args: ["--vm", "1", "--vm-bytes", "250M"], '
+     'resources: {limits: {memory: 100Mi}}}', "CrashLoopBackOff", "OOMKilled", "137"),
+    ("badtag", '- {name: main, image: "nginx:1.2x"}', "ImagePullBackOff", "", ""),
+    ("noconfig", '- {name: main, image: "nginx:1.27", envFrom: [{configMapRef: {name: settings}}]}',
+     "CreateContainerConfigError", "", ""),
+])
+def test_crash_classes_show_in_the_workspace_as_on_the_cluster(
+        linked: Linked, tmp_path: Path, name: str, container: str, status: str, last_reason: str,
+        exit_code: str) -> None:
+    dave = tenant(linked, tmp_path, "dave")
+    dave("apply", "-f", "-", input=deployment(name, 1, container + "\n"))
+    eventually(lambda: (r := pods(dave, f"app={name}")) and next(iter(r.values()))["STATUS"] == status,
+               timeout=WAIT, what=f"{name} {status} in the workspace")
+    mirror = next(iter(pods(dave, f"app={name}")))
+    described = dave("describe", "pod", mirror)
+    if last_reason:
+        assert f"Reason:       {last_reason}" in described.split("Last State:")[1]
+        assert f"Exit Code:    {exit_code}" in described.split("Last State:")[1]
+    if status == "ImagePullBackOff":
+        assert 'Back-off pulling image "nginx:1.2x"' in described
+    if status == "CreateContainerConfigError":
+        assert 'Error: configmap "settings" not found' in described
+        dave("create", "configmap", "settings", "--from-literal=mode=fast")
+        eventually(lambda: next(iter(pods(dave, f"app={name}").values()))["STATUS"] == "Running", timeout=WAIT,
+                   what="the pod running once its ConfigMap exists upstream")
+
+
+def test_two_tenants_with_the_same_names_run_side_by_side_and_never_meet(linked: Linked, tmp_path: Path) -> None:
+    erin, frank = tenant(linked, tmp_path, "erin"), tenant(linked, tmp_path, "frank")
+    for kubectl, text in ((erin, "erin's page"), (frank, "frank's page")):
+        kubectl("create", "configmap", "content", f"--from-literal=index.html={text}")
+        kubectl("apply", "-f", "-", input=deployment("nginx", 1, """\
+            - name: nginx
+              image: nginx:1.27
+              envFrom: [{configMapRef: {name: content}}]
+            """))
+    for kubectl in (erin, frank):
+        eventually(lambda k=kubectl: (r := pods(k, "app=nginx")) and next(iter(r.values()))["STATUS"] == "Running",
+                   timeout=WAIT, what="nginx running")
+    namespaces = {json.loads(k("get", "pod", next(iter(pods(k, "app=nginx"))), "-o", "json"))["metadata"]
+                  ["annotations"]["workload.canopy.dev/downstream-namespace"] for k in (erin, frank)}
+    assert len(namespaces) == 2, "each tenant's default namespace has its own namespace on the cluster"
+    on_cluster = {ns: json.loads(linked.cluster.kubectl("get", "configmap", "content", "-n", ns, "-o", "json"))
+                  ["data"]["index.html"] for ns in namespaces}
+    assert sorted(on_cluster.values()) == ["erin's page", "frank's page"]
+    assert len(pods(erin, "app=nginx")) == 1 and len(pods(frank, "app=nginx")) == 1
+    theirs = next(iter(pods(frank, "app=nginx")))
+    refused = erin.run("get", "pod", theirs, check=False)
+    assert refused.returncode == 1 and "NotFound" in refused.stderr
