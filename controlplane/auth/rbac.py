@@ -184,6 +184,7 @@ _DISCOVERY = "discovery.k8s.io"
 _COORDINATION = "coordination.k8s.io"
 _AUTHORIZATION = "authorization.k8s.io"
 _TENANCY = "tenancy.canopy.dev"
+_WORKLOAD = "workload.canopy.dev"
 
 
 def _rule(verbs: Iterable[str], groups: Iterable[str] = (), resources: Iterable[str] = (),
@@ -272,14 +273,16 @@ _BOOTSTRAP_CLUSTER_ROLES: tuple[dict[str, Any], ...] = (
         _rule(_READ, [_POLICY], ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
         _rule(_READ, [_NETWORKING], ["networkpolicies", "ingresses", "ingresses/status"]),
     ], {AGGREGATE_TO_VIEW: "true"}),
-    # Canopy's own group, aggregated the way an extension API adds itself to the default roles. Workspaces are
-    # cluster-scoped, so only a ClusterRoleBinding to admin, edit or view reaches them. AccessTokens are left out:
-    # only the platform admin manages them.
+    # Canopy's own groups, aggregated the way an extension API adds itself to the default roles. Workspaces and
+    # Placements are cluster-scoped, so only a ClusterRoleBinding to admin, edit or view reaches them. AccessTokens
+    # and Clusters are left out: only the platform admin manages them.
     _cluster_role("system:canopy:aggregate-to-edit", [
         _rule(_WRITE, [_TENANCY], ["workspaces"]),
+        _rule(_WRITE, [_WORKLOAD], ["placements"]),
     ], {AGGREGATE_TO_EDIT: "true"}),
     _cluster_role("system:canopy:aggregate-to-view", [
         _rule(_READ, [_TENANCY], ["workspaces", "workspaces/status"]),
+        _rule(_READ, [_WORKLOAD], ["placements", "placements/status"]),
     ], {AGGREGATE_TO_VIEW: "true"}),
 )
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from api.types import HEARTBEAT_THRESHOLD_SECONDS, UNHEALTHY_GRACE_SECONDS
+from controlplane.controllers.cluster import ClusterHealthController
 from controlplane.controllers.garbagecollector import GarbageCollector
 from controlplane.controllers.namespace import NamespaceController
+from controlplane.controllers.placement import PlacementController
 from controlplane.controllers.workqueue import WorkQueue
 from controlplane.controllers.workspace import WorkspaceController
 from controlplane.storage.watchcache import WatchEvent
@@ -32,10 +35,20 @@ class Controllers:
             await controller.queue.stop()
 
 
-async def start_controllers(store: Store, base_url: str) -> Controllers:
-    """Start the controllers (on the elected replica); `base_url` is where this server is reached."""
+async def start_controllers(
+    store: Store,
+    base_url: str,
+    *,
+    cluster_heartbeat_threshold: float = HEARTBEAT_THRESHOLD_SECONDS,
+    cluster_unhealthy_grace: float = UNHEALTHY_GRACE_SECONDS,
+) -> Controllers:
+    """Start the controllers (on the elected replica); `base_url` is where this server is reached. A Cluster whose
+    last heartbeat is older than `cluster_heartbeat_threshold` seconds is HeartbeatHealthy=False, and Placements
+    stop choosing it after `cluster_unhealthy_grace` seconds of that."""
     running: list[Controller] = [
-        GarbageCollector(store), NamespaceController(store), WorkspaceController(store, base_url)
+        GarbageCollector(store), NamespaceController(store), WorkspaceController(store, base_url),
+        ClusterHealthController(store, threshold=cluster_heartbeat_threshold),
+        PlacementController(store, grace=cluster_unhealthy_grace),
     ]
     for controller in running:
         store.cache.add_listener(controller.on_event, on_relist=controller.resync)

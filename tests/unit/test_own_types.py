@@ -6,6 +6,7 @@ import pytest
 import api.types
 from api.registry import BUILTIN, Registry
 from api.schema import own_type_schema, schema_for
+from api.types import CLUSTER, PLACEMENT
 from controlplane.fieldvalidation import unknown_fields
 from controlplane.openapi import openapi_v3_group_version
 from controlplane.printers import table
@@ -86,3 +87,103 @@ def test_openapi_documents_the_own_type(widget_served: None) -> None:
     schemas = doc["components"]["schemas"]
     widget_schema = next(s for name, s in schemas.items() if name.endswith(".Widget"))
     assert "spec" in widget_schema["properties"]
+
+
+# ---- Cluster and Placement (workload.canopy.dev) ----------------------------------------------------------------
+
+WORKLOAD = "workload.canopy.dev"
+JAN_1 = "2026-01-01T00:00:00Z"
+
+
+def workload(kind: str, spec: dict | None = None, status: dict | None = None) -> dict:
+    obj: dict = {"apiVersion": f"{WORKLOAD}/v1alpha1", "kind": kind,
+                 "metadata": {"name": "x", "creationTimestamp": JAN_1}}
+    if spec is not None:
+        obj["spec"] = spec
+    if status is not None:
+        obj["status"] = status
+    return obj
+
+
+def test_a_cluster_allows_no_workspace_unless_told() -> None:
+    obj = workload("Cluster")
+    strategy_for(WORKLOAD, "Cluster").prepare_for_create(obj)
+    assert obj["spec"] == {"allowedWorkspaces": []}
+
+
+@pytest.mark.parametrize("pattern", ["root:team-a", "root:*", "root:org:*", "root"])
+def test_allowed_workspaces_are_paths_or_trailing_globs(pattern: str) -> None:
+    assert strategy_for(WORKLOAD, "Cluster").validate(workload("Cluster", {"allowedWorkspaces": [pattern]})) == []
+
+
+@pytest.mark.parametrize("pattern", ["team-a", "*", "root:*:dev", "root:team*", "root:Team-A", "root:"])
+def test_other_allowed_workspaces_are_refused_with_their_field(pattern: str) -> None:
+    causes = strategy_for(WORKLOAD, "Cluster").validate(workload("Cluster", {"allowedWorkspaces": [pattern]}))
+    assert [c.field for c in causes] == ["spec.allowedWorkspaces[0]"]
+
+
+def test_cluster_status_is_validated_like_a_nodes() -> None:
+    old = workload("Cluster", {"allowedWorkspaces": []})
+    good = {"lastHeartbeatTime": JAN_1, "kubernetesVersion": "v1.32.0+k3s1", "nodes": 3,
+            "capacity": {"cpu": "4", "memory": "8Gi"}, "allocatable": {"cpu": "3800m", "pods": "110"},
+            "workspaces": [{"workspace": "root:team-a", "namespaces": ["default"]}],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "SyncerReady", "message": "",
+                            "lastTransitionTime": JAN_1}]}
+    strategy = status_strategy_for(WORKLOAD, "Cluster")
+    new = workload("Cluster", {"allowedWorkspaces": []}, good)
+    strategy.prepare_for_update(new, old)
+    assert strategy.validate_update(new, old) == []
+    bad = {"nodes": -1, "capacity": {"memory": "lots"}, "lastHeartbeatTime": "yesterday",
+           "conditions": [{"type": "Ready", "status": "Maybe", "reason": "", "lastTransitionTime": JAN_1}]}
+    new = workload("Cluster", {"allowedWorkspaces": []}, bad)
+    strategy.prepare_for_update(new, old)
+    assert sorted(c.field for c in strategy.validate_update(new, old)) == [
+        "status.capacity.memory", "status.conditions[0].reason", "status.conditions[0].status",
+        "status.lastHeartbeatTime", "status.nodes",
+    ]
+
+
+def test_a_placement_divides_replicas_over_every_usable_cluster_by_default() -> None:
+    obj = workload("Placement")
+    strategy_for(WORKLOAD, "Placement").prepare_for_create(obj)
+    assert obj["spec"] == {"clusterSelector": {}, "namespaceSelector": {}, "replicas": "Divided"}
+
+
+def test_placement_selectors_and_modes_are_validated() -> None:
+    spec = {"clusterSelector": {"matchLabels": {"bad key!": "eu"},
+                                "matchExpressions": [{"key": "region", "operator": "In"},
+                                                     {"key": "gpu", "operator": "Exists", "values": ["x"]},
+                                                     {"key": "tier", "operator": "Gt", "values": ["1"]}]},
+            "replicas": "Spread"}
+    by_field = {c.field: c for c in strategy_for(WORKLOAD, "Placement").validate(workload("Placement", spec))}
+    assert set(by_field) == {
+        "spec.clusterSelector.matchLabels.bad key!.[key]", "spec.clusterSelector.matchExpressions[0]",
+        "spec.clusterSelector.matchExpressions[1]", "spec.clusterSelector.matchExpressions[2].operator",
+        "spec.replicas",
+    }
+    in_without_values = by_field["spec.clusterSelector.matchExpressions[0]"].message
+    assert "values: must be specified when `operator` is 'In'" in in_without_values
+    assert by_field["spec.replicas"].type == "FieldValueNotSupported"
+
+
+def test_kubectl_get_clusters_shows_ready_version_and_nodes() -> None:
+    status = {"kubernetesVersion": "v1.32.0+k3s1", "nodes": 3, "conditions": [
+        {"type": "HeartbeatHealthy", "status": "False", "reason": "HeartbeatMissed", "lastTransitionTime": JAN_1},
+        {"type": "Ready", "status": "True", "reason": "SyncerReady", "lastTransitionTime": JAN_1},
+    ]}
+    result = table(CLUSTER.resource, [workload("Cluster", {}, status), workload("Cluster", {})],
+                   now=datetime(2026, 1, 1, 0, 5, tzinfo=UTC))
+    assert [c["name"] for c in result["columnDefinitions"]] == ["Name", "Ready", "Version", "Nodes", "Heartbeat", "Age"]
+    assert [c["priority"] for c in result["columnDefinitions"]] == [0, 0, 0, 0, 1, 0]
+    assert [row["cells"] for row in result["rows"]] == [
+        ["x", "True", "v1.32.0+k3s1", 3, "False", "5m"], ["x", None, None, None, None, "5m"]
+    ]
+
+
+def test_kubectl_get_placements_shows_the_chosen_clusters_comma_joined() -> None:
+    placements = [workload("Placement", {"replicas": "Divided"}, {"chosenClusters": ["eu-1", "eu-2"]}),
+                  workload("Placement", {"replicas": "Duplicated"}, {"chosenClusters": []})]
+    result = table(PLACEMENT.resource, placements, now=datetime(2026, 1, 1, 1, 0, tzinfo=UTC))
+    assert [c["name"] for c in result["columnDefinitions"]] == ["Name", "Clusters", "Replicas", "Age"]
+    assert [row["cells"] for row in result["rows"]] == [["x", "eu-1,eu-2", "Divided", "60m"],
+                                                        ["x", None, "Duplicated", "60m"]]

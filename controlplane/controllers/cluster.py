@@ -1,0 +1,108 @@
+"""Cluster health: the control plane's judgement of each Cluster's heartbeat, as the condition `HeartbeatHealthy`.
+
+A cluster's syncer writes `status.lastHeartbeatTime` every CLUSTER_HEARTBEAT_SECONDS. This controller sets
+HeartbeatHealthy True while the last heartbeat is at most the threshold old, False (reason `HeartbeatMissed`, saying
+when the last one was and what to check) once it is older, and Unknown (`NoHeartbeat`) before the first one — as
+the node lifecycle controller judges kubelets by their status updates. Nothing is written when a heartbeat arrives
+and the condition already says True, so a healthy cluster costs its syncer's writes and none of ours. A silent
+syncer makes no events, so after each look at a healthy cluster the controller looks again when its heartbeat will
+have grown too old. Clusters live in root only (admission refuses them elsewhere).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from api.placement import condition, set_condition
+from api.types import HEARTBEAT_HEALTHY, HEARTBEAT_THRESHOLD_SECONDS, SERVED, WORKLOAD_GROUP
+from controlplane import errors
+from controlplane.controllers.workqueue import WorkQueue
+from controlplane.printers import parse_time
+from controlplane.storage.keys import ROOT_WORKSPACE, resource_prefix
+from controlplane.storage.watchcache import DELETED, WatchEvent
+from controlplane.store import Store, rfc3339
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_MISSED = "HeartbeatMissed"
+HEARTBEAT_RECEIVED = "HeartbeatReceived"
+NO_HEARTBEAT = "NoHeartbeat"
+# A look again slightly after the heartbeat turns too old, not at the very instant.
+_RECHECK_MARGIN_SECONDS = 0.05
+
+
+def heartbeat_health(cluster: dict[str, Any], now: datetime, threshold: float) -> tuple[str, str, str, float | None]:
+    """(status, reason, message) of HeartbeatHealthy for `cluster` at `now`, and the seconds after which it would
+    turn False if no heartbeat came (None when it is not True)."""
+    name = (cluster.get("metadata") or {}).get("name", "")
+    last = parse_time((cluster.get("status") or {}).get("lastHeartbeatTime"))
+    if last is None:
+        return ("Unknown", NO_HEARTBEAT,
+                f"no heartbeat yet: start the cluster's syncer (canopy syncer --cluster {name} ...)", None)
+    age = (now - last).total_seconds()
+    if age <= threshold:
+        return ("True", HEARTBEAT_RECEIVED, f"the syncer heartbeats at most {threshold:g}s apart",
+                threshold - age + _RECHECK_MARGIN_SECONDS)
+    return ("False", HEARTBEAT_MISSED,
+            f"no heartbeat since {rfc3339(last)} (more than {threshold:g}s ago): check that the syncer of cluster "
+            f"{name} is running and can reach the control plane; its log says why not", None)
+
+
+class ClusterHealthController:
+    def __init__(self, store: Store, *, threshold: float = HEARTBEAT_THRESHOLD_SECONDS) -> None:
+        self.store = store
+        self.threshold = threshold
+        clusters = SERVED.lookup(WORKLOAD_GROUP, "v1alpha1", "clusters")
+        assert clusters is not None
+        self.clusters = clusters
+        self.queue: WorkQueue[str] = WorkQueue("cluster-health", self._sync)
+
+    def on_event(self, event: WatchEvent) -> None:
+        key = event.key
+        if ((key.workspace, key.group, key.resource) == (ROOT_WORKSPACE, WORKLOAD_GROUP, self.clusters.plural)
+                and event.type != DELETED):
+            self.queue.add(key.name)
+
+    def resync(self) -> None:
+        resource = (ROOT_WORKSPACE, WORKLOAD_GROUP, self.clusters.plural)
+        for cached in self.store.cache.list(resource, resource_prefix(*resource)):
+            self.queue.add(cached.key.name)
+
+    def start(self) -> None:
+        self.resync()
+        self.queue.start()
+
+    async def _sync(self, name: str) -> bool:
+        cached = self.store.peek(ROOT_WORKSPACE, self.clusters, "", name)
+        if cached is None:
+            return True
+        now = datetime.now(UTC)
+        status, reason, message, recheck = heartbeat_health(cached.obj, now, self.threshold)
+        current = condition(cached.obj, HEARTBEAT_HEALTHY)
+        if current is None or (current.get("status"), current.get("reason"), current.get("message")) != (
+                status, reason, message):
+            if status == "False":
+                log.warning("cluster %s: %s", name, message)
+            await self._judge(name, now)
+        if recheck is not None:
+            self.queue.add_after(name, recheck)
+        return True
+
+    async def _judge(self, name: str, now: datetime) -> None:
+        """Write HeartbeatHealthy as the stored Cluster (which may have a newer heartbeat than the cache) says."""
+
+        def write(obj: dict[str, Any]) -> dict[str, Any]:
+            status, reason, message, _ = heartbeat_health(obj, now, self.threshold)
+            current = obj.get("status") or {}
+            conditions = set_condition(current.get("conditions"), HEARTBEAT_HEALTHY, status, reason, message,
+                                       rfc3339(now))
+            obj["status"] = {**current, "conditions": conditions}
+            return obj
+
+        try:
+            await self.store.guaranteed_update(ROOT_WORKSPACE, self.clusters, "", name, write, subresource="status")
+        except errors.StatusError as exc:
+            if exc.code != 404:
+                raise
