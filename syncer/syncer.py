@@ -75,6 +75,11 @@ class WorkspaceView:
     deployments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     placements: list[dict[str, Any]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    listed: bool = False  # its Deployments have been listed: until then, "not there" means "not known yet"
+
+
+class NotReady(Exception):
+    """What the decision needs is not known yet (no heartbeat, or a workspace not listed): try again shortly."""
 
 
 class Syncer:
@@ -87,6 +92,7 @@ class Syncer:
         self.apps = client.AppsV1Api(api)
         self.heartbeat_seconds = heartbeat_seconds
         self.workspaces: dict[str, WorkspaceView] = {}
+        self.followed = False  # the served workspaces are known (one heartbeat went through)
         self.queue: WorkQueue[Item] = WorkQueue("syncer", self._sync)
         self.finalizer = f"workload.canopy.dev/syncer-{cluster}"
         self.mirror_uids: dict[tuple[str, str, str], str] = {}  # (workspace, namespace, mirror) -> uid
@@ -103,6 +109,8 @@ class Syncer:
         informers = (self.namespaces, self.deployments, self.pods, self.events)
         for informer in informers:
             informer.start()
+        # As client-go's WaitForCacheSync: reconciling against a half-filled cache would create what exists.
+        await asyncio.gather(*(informer.synced.wait() for informer in informers))
         self.queue.start()
         beating = asyncio.create_task(self._heartbeats(), name="heartbeat")
         tunnel = asyncio.create_task(TunnelClient(self.cluster, self.up, self.core).run(), name="tunnel")
@@ -153,14 +161,16 @@ class Syncer:
         if conditions != (cluster.get("status") or {}).get("conditions"):
             await self.up.merge_patch(CLUSTERS, "root", "", self.cluster, {"status": {"conditions": conditions}},
                                       subresource="status")
-        self._follow_workspaces(cluster)
+        await self._follow_workspaces(cluster)
         await self._refresh_placements()
 
-    def _follow_workspaces(self, cluster: dict[str, Any]) -> None:
+    async def _follow_workspaces(self, cluster: dict[str, Any]) -> None:
         served = {e["workspace"]: set(e.get("namespaces") or [])
                   for e in (cluster.get("status") or {}).get("workspaces") or [] if isinstance(e, dict)}
         for name in set(served) - set(self.workspaces):
-            view = WorkspaceView(name)
+            # Its Placements first: a Deployment synced before them would look unplaced, and be removed downstream.
+            view = WorkspaceView(name, namespaces=served[name],
+                                 placements=(await self.up.list(PLACEMENTS, name)).get("items", []))
             view.task = asyncio.create_task(self._watch_workspace(view), name=f"workspace-{name}")
             self.workspaces[name] = view
         for name, namespaces in served.items():
@@ -169,6 +179,7 @@ class Syncer:
                 view.namespaces = namespaces
                 for key in view.deployments:
                     self.queue.add(("Deployment", name, *key))
+        self.followed = True
         for name in set(self.workspaces) - set(served):
             view = self.workspaces.pop(name)
             if view.task is not None:
@@ -213,6 +224,7 @@ class Syncer:
             for key in set(view.deployments) | set(fresh):
                 self.queue.add(("Deployment", view.name, *key))
             view.deployments = fresh
+            view.listed = True
             return
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
         if type_ == "DELETED":
@@ -281,6 +293,8 @@ class Syncer:
         }
         try:
             await handlers[kind](item)
+        except NotReady:
+            return False
         except (UpstreamError, ApiException, OSError) as exc:
             log.warning("syncing %s: %s; will retry", item, exc)
             return False
@@ -308,6 +322,8 @@ class Syncer:
     async def _sync_deployment(self, item: Item) -> None:
         _, workspace, namespace, name = item
         view = self.workspaces.get(workspace)
+        if (view is None and not self.followed) or (view is not None and not view.listed):
+            raise NotReady  # never remove downstream what may still be wanted upstream
         up = view.deployments.get((namespace, name)) if view else None
         dns = t.downstream_namespace(workspace, namespace)
         share = self._share(view, up) if view is not None and up is not None else None

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,20 @@ class Linked:
     admin: Kubectl
     syncer: subprocess.Popen[bytes]
     log: Path
+    syncer_kubeconfig: Path
+
+
+def start_syncer(kubeconfig: Path, cluster_kubeconfig: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "controlplane.cli", "syncer", "--cluster", "edge-1", "--kubeconfig",
+             str(kubeconfig), "--cluster-kubeconfig", str(cluster_kubeconfig), "--heartbeat-seconds", "0.5"],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+
+
+def audit(path: Path, since: str) -> list[dict[str, Any]]:
+    return [e for e in map(json.loads, path.read_text().splitlines()) if e["time"] > since]
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +57,9 @@ def linked(apiserver: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> It
         canopy("cluster", "register", "edge-1", "--kubeconfig", str(apiserver.admin_kubeconfig),
                "--labels", "region=eu", "--allow-workspace", "root:*", "-o", str(kubeconfig))
         log = base / "syncer.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "controlplane.cli", "syncer", "--cluster", "edge-1", "--kubeconfig",
-                 str(kubeconfig), "--cluster-kubeconfig", str(cluster.kubeconfig), "--heartbeat-seconds", "0.5"],
-                stdout=out, stderr=subprocess.STDOUT,
-            )
+        process = start_syncer(kubeconfig, cluster.kubeconfig, log)
         admin = Kubectl(apiserver.admin_kubeconfig, "root")
+        linked = Linked(apiserver, cluster, admin, process, log, kubeconfig)
         try:
             def ready() -> bool:
                 cluster_obj = json.loads(admin("get", "cluster", "edge-1", "-o", "json"))
@@ -56,10 +67,10 @@ def linked(apiserver: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> It
                 return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
             eventually(ready, timeout=WAIT, what="cluster edge-1 Ready")
-            yield Linked(apiserver, cluster, admin, process, log)
+            yield linked
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            linked.syncer.terminate()
+            linked.syncer.wait(timeout=30)
 
 
 def tenant(linked: Linked, tmp_path: Path, user: str) -> Kubectl:
@@ -211,3 +222,51 @@ def test_two_tenants_with_the_same_names_run_side_by_side_and_never_meet(linked:
     theirs = next(iter(pods(frank, "app=nginx")))
     refused = erin.run("get", "pod", theirs, check=False)
     assert refused.returncode == 1 and "NotFound" in refused.stderr
+
+
+def test_a_restarted_syncer_converges_without_writing_anything_that_did_not_change(
+        linked: Linked, tmp_path: Path) -> None:
+    gina = tenant(linked, tmp_path, "gina")
+    gina("create", "configmap", "content", "--from-literal=index.html=hello")
+    gina("apply", "-f", "-", input=deployment("web", 2, """\
+        - name: web
+          image: nginx:1.27
+          envFrom: [{configMapRef: {name: content}}]
+        """))
+    gina("rollout", "status", "deployment/web", "--timeout=60s")
+    eventually(lambda: (r := pods(gina, "app=web")) and len(r) == 2 and all(
+        row["STATUS"] == "Running" for row in r.values()), timeout=WAIT, what="two web pods mirrored Running")
+    workspace = gina.workspace
+    mirror = next(iter(pods(gina, "app=web")))
+    downstream = json.loads(gina("get", "pod", mirror, "-o", "json"))["metadata"]["annotations"][
+        "workload.canopy.dev/downstream-namespace"]
+
+    linked.syncer.terminate()
+    linked.syncer.wait(timeout=30)
+    restarted = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    linked.syncer = start_syncer(linked.syncer_kubeconfig, linked.cluster.kubeconfig, linked.log)
+    upstream_audit = linked.apiserver.data_dir / "audit.log"
+
+    def resynced() -> bool:
+        """The new syncer has read the Deployment's ConfigMap (so it synced the Deployment) and its heartbeat
+        has gone out twice since, so whatever that sync wrote is in the audit log by now."""
+        entries = audit(upstream_audit, restarted)
+        read = next((i for i, e in enumerate(entries) if e.get("workspace") == workspace
+                     and e.get("resource") == "configmaps" and e.get("verb") == "get"), None)
+        heartbeats = sum(1 for e in entries[read or 0:] if str(e.get("resource")).startswith("clusters"))
+        return read is not None and heartbeats >= 2
+
+    try:
+        eventually(resynced, timeout=WAIT, what="the restarted syncer having synced the workspace")
+    except AssertionError:
+        raise AssertionError(f"{linked.log.read_text()}\nrestarted at {restarted}") from None
+    writes = [e for e in audit(upstream_audit, restarted) if e.get("workspace") == workspace
+              and e.get("user") == "system:syncer:edge-1" and e.get("verb") not in ("get", "list", "watch")]
+    made = [(e.get("verb"), e.get("resource"), e.get("name"), e.get("code")) for e in writes]
+    assert made == [], f"nothing changed, so the restarted syncer writes nothing upstream: {made}"
+    downstream_writes = [e for e in audit(linked.cluster.data_dir / "audit.log", restarted)
+                         if e.get("namespace") == downstream and e.get("verb") not in ("get", "list", "watch")]
+    assert downstream_writes == [], "nor downstream"
+    assert len(pods(gina, "app=web")) == 2
+    deployments = json.loads(linked.cluster.kubectl("get", "deployments", "-n", downstream, "-o", "json"))["items"]
+    assert [d["metadata"]["name"] for d in deployments] == ["web"]
