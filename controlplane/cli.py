@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import click
 
+from api.types import HEARTBEAT_THRESHOLD_SECONDS, UNHEALTHY_GRACE_SECONDS
 from controlplane import admin
 from controlplane.apiserver.requestinfo import valid_workspace
 from controlplane.encryption import EncryptionError, rotate
@@ -59,10 +60,15 @@ def main(verbose: bool) -> None:
               help="kube-apiserver's EncryptionConfiguration for Secrets at rest; default "
                    "DATA_DIR/encryption-config.yaml, made with a new AES-GCM key on first start. Servers sharing "
                    "one etcd must share this file.")
+@click.option("--cluster-heartbeat-threshold", type=click.FloatRange(min=0.1), default=HEARTBEAT_THRESHOLD_SECONDS,
+              show_default=True, help="Seconds without a syncer heartbeat before a Cluster is HeartbeatHealthy=False.")
+@click.option("--cluster-unhealthy-grace", type=click.FloatRange(min=0.0), default=UNHEALTHY_GRACE_SECONDS,
+              show_default=True, help="Seconds a Cluster may be unhealthy before Placements move its share away.")
 def server(
     data_dir: Path, port: int, bind_address: str, etcd_servers: str, watch_cache_size: int,
     etcd_compaction_interval: float, etcd_cafile: str | None, etcd_certfile: str | None, etcd_keyfile: str | None,
-    tls_sans: tuple[str, ...], encryption_provider_config: Path | None,
+    tls_sans: tuple[str, ...], encryption_provider_config: Path | None, cluster_heartbeat_threshold: float,
+    cluster_unhealthy_grace: float,
 ) -> None:
     """Run the API server (and an embedded etcd unless --etcd-servers is given)."""
     config = ServerConfig(
@@ -75,6 +81,8 @@ def server(
         etcd_tls=EtcdTLS.from_files(etcd_cafile, etcd_certfile or "", etcd_keyfile or "") if etcd_cafile else None,
         tls_sans=tls_sans,
         encryption_config=encryption_provider_config,
+        cluster_heartbeat_threshold=cluster_heartbeat_threshold,
+        cluster_unhealthy_grace=cluster_unhealthy_grace,
     )
     if (etcd_certfile or etcd_keyfile) and not etcd_cafile:
         raise click.UsageError("--etcd-certfile and --etcd-keyfile need --etcd-cafile (the CA that signed etcd's cert)")

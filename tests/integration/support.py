@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 
 import yaml
 
+from controlplane.etcd_embedded import free_port
 from controlplane.storage.etcd import EtcdStorage
-from tests.conftest import KUBECTL, TLS_CONTEXTS, ApiServer, Etcd, Kubectl
+from tests.conftest import KUBECTL, TLS_CONTEXTS, ApiServer, Etcd, Kubectl, client_tls
 
 T = TypeVar("T")
 
@@ -296,3 +297,37 @@ def etcd_keys(etcd: Etcd, prefix: str) -> list[str]:
             await storage.close()
 
     return asyncio.run(read())
+
+
+@contextmanager
+def standalone_server(data_dir: Path, *flags: str) -> Iterator[ApiServer]:
+    """A `canopy server` with its own embedded etcd (so that it, not the session's server, runs the controllers),
+    started with `flags`; stopped on exit."""
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "controlplane.cli", "server", "--data-dir", str(data_dir), "--port", str(port), *flags],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"https://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert process.poll() is None, (data_dir / "server.log").read_text()
+        if not (data_dir / "admin.kubeconfig").exists():
+            return False
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=1, context=client_tls(data_dir / "pki" / "ca.crt")):
+                return True
+        except OSError:
+            return False
+
+    try:
+        eventually(ready, timeout=60, what="a standalone server")
+        pki = data_dir / "pki"
+        TLS_CONTEXTS[url] = client_tls(pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
+        yield ApiServer(url, data_dir, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,55 +24,18 @@ import pytest
 import yaml
 
 from api.placement import set_condition
-from controlplane.etcd_embedded import free_port
-from tests.conftest import TLS_CONTEXTS, ApiServer, Kubectl, client_tls
-from tests.integration.support import canopy, eventually, http, mint, table, table_rows_by_name
+from tests.conftest import ApiServer, Kubectl
+from tests.integration.support import canopy, eventually, http, mint, standalone_server, table, table_rows_by_name
 
 HEARTBEAT_THRESHOLD = 3.0
 UNHEALTHY_GRACE = 1.5
 WORKLOAD = "workload.canopy.dev/v1alpha1"
 
-# `canopy server` has no flags for the thresholds: the test builds its ServerConfig itself.
-SERVE = (
-    "import asyncio, sys\n"
-    "from pathlib import Path\n"
-    "from controlplane.server import ServerConfig, run_until_signalled\n"
-    "asyncio.run(run_until_signalled(ServerConfig(\n"
-    "    data_dir=Path(sys.argv[1]), port=int(sys.argv[2]),\n"
-    "    cluster_heartbeat_threshold=float(sys.argv[3]), cluster_unhealthy_grace=float(sys.argv[4]))))\n"
-)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    data_dir = tmp_path_factory.mktemp("placement-server")
-    port = free_port()
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(data_dir), str(port), str(HEARTBEAT_THRESHOLD), str(UNHEALTHY_GRACE)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"https://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        assert process.poll() is None, (data_dir / "server.log").read_text()
-        if not (data_dir / "admin.kubeconfig").exists():
-            return False
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=1, context=client_tls(data_dir / "pki" / "ca.crt")):
-                return True
-        except OSError:
-            return False
-
-    try:
-        eventually(ready, timeout=60, what="the placement test server")
-        pki = data_dir / "pki"
-        TLS_CONTEXTS[url] = client_tls(pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
-        yield ApiServer(url, data_dir, process)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with standalone_server(tmp_path_factory.mktemp("placement-server"), "--cluster-heartbeat-threshold",
+                           str(HEARTBEAT_THRESHOLD), "--cluster-unhealthy-grace", str(UNHEALTHY_GRACE)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

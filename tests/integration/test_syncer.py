@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from syncer import translate as t
 from tests.conftest import ApiServer, Kubectl
 from tests.integration.simsupport import SimCluster, simulated_cluster
 from tests.integration.support import canopy, eventually, mint, table_rows_by_name
@@ -270,3 +271,23 @@ def test_a_restarted_syncer_converges_without_writing_anything_that_did_not_chan
     assert len(pods(gina, "app=web")) == 2
     deployments = json.loads(linked.cluster.kubectl("get", "deployments", "-n", downstream, "-o", "json"))["items"]
     assert [d["metadata"]["name"] for d in deployments] == ["web"]
+
+
+def test_drift_on_the_cluster_is_reverted(linked: Linked, tmp_path: Path) -> None:
+    hank = tenant(linked, tmp_path, "hank")
+    hank("apply", "-f", "-", input=deployment("web", 2, """\
+        - name: web
+          image: nginx:1.27
+        """))
+    hank("rollout", "status", "deployment/web", "--timeout=60s")
+    downstream = t.downstream_namespace(hank.workspace, "default")
+    cluster = linked.cluster.kubectl
+    cluster("scale", "deployment/web", "-n", downstream, "--replicas=5")
+    eventually(lambda: json.loads(cluster("get", "deployment", "web", "-n", downstream, "-o", "json"))["spec"]
+               ["replicas"] == 2, timeout=WAIT, what="the edit on the cluster reverted")
+    uid = json.loads(cluster("get", "deployment", "web", "-n", downstream, "-o", "json"))["metadata"]["uid"]
+    cluster("delete", "deployment", "web", "-n", downstream, "--wait=false")
+    eventually(lambda: (r := cluster.run("get", "deployment", "web", "-n", downstream, "-o", "json", check=False))
+               .returncode == 0 and json.loads(r.stdout)["metadata"]["uid"] != uid, timeout=WAIT,
+               what="the deleted Deployment made again")
+    hank("rollout", "status", "deployment/web", "--timeout=60s")
