@@ -246,6 +246,13 @@ class Syncer:
         """A tenant deleting a mirror pod deletes the pod on the cluster (its ReplicaSet makes a new one)."""
         mirrors = obj.get("items", []) if type_ == "RELISTED" else [obj] if type_ != "DELETED" else []
         for mirror in mirrors:
+            if type_ == "RELISTED":
+                # Mirrors of pods that went while this workspace was not followed (the cluster unreachable, the
+                # syncer down): looking at each pod again removes those whose pod is gone, refreshes the others.
+                pod_name = t.downstream_pod_name(mirror["metadata"]["name"], self.cluster)
+                if pod_name is not None:
+                    dns = t.downstream_namespace(view.name, mirror["metadata"]["namespace"])
+                    self.queue.add(("Pod", dns, "", pod_name))
             if mirror["metadata"].get("deletionTimestamp"):
                 self.queue.add(("MirrorDeleted", view.name, mirror["metadata"]["namespace"],
                                 mirror["metadata"]["name"]))

@@ -12,10 +12,12 @@ have grown too old. Clusters live in root only (admission refuses them elsewhere
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from api.placement import condition, set_condition
+from api.registry import BUILTIN, ResourceType
 from api.types import HEARTBEAT_HEALTHY, HEARTBEAT_THRESHOLD_SECONDS, SERVED, WORKLOAD_GROUP
 from controlplane import errors
 from controlplane.controllers.workqueue import WorkQueue
@@ -23,8 +25,15 @@ from controlplane.printers import parse_time
 from controlplane.storage.keys import ROOT_WORKSPACE, resource_prefix
 from controlplane.storage.watchcache import DELETED, WatchEvent
 from controlplane.store import Store, rfc3339
+from syncer.naming import CLUSTER_LABEL
+from syncer.status import cluster_summaries, stale_deployment
+from syncer.up import stale_mirror_status
 
 log = logging.getLogger(__name__)
+
+PODS = BUILTIN.lookup("", "v1", "pods")
+DEPLOYMENTS = BUILTIN.lookup("apps", "v1", "deployments")
+assert PODS is not None and DEPLOYMENTS is not None
 
 HEARTBEAT_MISSED = "HeartbeatMissed"
 HEARTBEAT_RECEIVED = "HeartbeatReceived"
@@ -86,9 +95,38 @@ class ClusterHealthController:
             if status == "False":
                 log.warning("cluster %s: %s", name, message)
             await self._judge(name, now)
+        if status == "False":
+            last_seen = (cached.obj.get("status") or {}).get("lastHeartbeatTime") or ""
+            await self._mark_stale(name, str(last_seen), rfc3339(now))
         if recheck is not None:
             self.queue.add_after(name, recheck)
         return True
+
+    async def _mark_stale(self, cluster: str, last_seen: str, now: str) -> None:
+        """What came up from a cluster that stopped reporting is marked stale, never shown as current: its mirror
+        pods get the Stale condition (and are not Ready), its share of each Deployment counts as not available.
+        Its syncer clears the marks when it reports again. Marking twice with the same last-seen time writes
+        nothing."""
+        for cached in self.store.cache.list_everywhere("", "pods"):
+            if (cached.obj["metadata"].get("labels") or {}).get(CLUSTER_LABEL) != cluster:
+                continue
+            key = cached.key
+            await self._write(key.workspace, PODS, key.namespace, key.name, lambda pod: {
+                **pod, "status": stale_mirror_status(pod.get("status") or {}, cluster, last_seen, now)})
+        for cached in self.store.cache.list_everywhere("apps", "deployments"):
+            if cluster not in cluster_summaries(cached.obj):
+                continue
+            key = cached.key
+            await self._write(key.workspace, DEPLOYMENTS, key.namespace, key.name,
+                              lambda deployment: stale_deployment(deployment, cluster, last_seen, now))
+
+    async def _write(self, workspace: str, rt: ResourceType, namespace: str, name: str,
+                     mutate: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        try:
+            await self.store.guaranteed_update(workspace, rt, namespace, name, mutate, subresource="status")
+        except errors.StatusError as exc:
+            if exc.code != 404:
+                raise
 
     async def _judge(self, name: str, now: datetime) -> None:
         """Write HeartbeatHealthy as the stored Cluster (which may have a newer heartbeat than the cache) says."""

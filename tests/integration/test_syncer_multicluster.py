@@ -13,6 +13,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,6 +106,16 @@ def test_replicas_are_divided_move_off_a_silent_cluster_and_come_back(fleet: Fle
     fleet.stop_syncer("edge-2")
     eventually(lambda: ivy("get", "placements", "--no-headers").split()[1] == "edge-1", timeout=WAIT,
                what="edge-2 dropped from the placement")
+    def stale_on_edge_2() -> list[dict[str, Any]] | None:
+        pods = [p for p in json.loads(ivy("get", "pods", "-l", "app=web", "-o", "json"))["items"]
+                if p["metadata"]["labels"]["workload.canopy.dev/cluster"] == "edge-2"]
+        marked = [p for p in pods if any(c["type"] == "workload.canopy.dev/Stale" and c["status"] == "True"
+                                         for c in p["status"].get("conditions", []))]
+        return pods if pods and len(marked) == len(pods) else None
+
+    stale = eventually(stale_on_edge_2, timeout=WAIT, what="edge-2's mirrors marked stale")
+    ready = {c["type"]: c for c in stale[0]["status"]["conditions"]}["Ready"]
+    assert ready["status"] == "False" and "edge-2" in ready["message"]
     placement = json.loads(ivy("get", "placement", "eu", "-o", "json"))
     why = {c["name"]: c["reason"] for c in placement["status"]["clusters"]}
     assert why == {"edge-1": "Chosen", "edge-2": "Unhealthy"}
@@ -116,3 +127,10 @@ def test_replicas_are_divided_move_off_a_silent_cluster_and_come_back(fleet: Fle
     fleet.start_syncer("edge-2")
     eventually(lambda: "edge-1,edge-2" in ivy("get", "placements"), timeout=WAIT, what="edge-2 chosen again")
     eventually(lambda: spread({"edge-1": 2, "edge-2": 2}), timeout=WAIT, what="the replicas back on both clusters")
+
+    def nothing_stale() -> bool:
+        pods = json.loads(ivy("get", "pods", "-l", "app=web", "-o", "json"))["items"]
+        return len(pods) == 4 and not any(c["type"] == "workload.canopy.dev/Stale" and c["status"] == "True"
+                                          for p in pods for c in p["status"].get("conditions", []))
+
+    eventually(nothing_stale, timeout=WAIT, what="four current mirrors, none stale")
