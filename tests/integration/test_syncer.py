@@ -147,6 +147,8 @@ def test_logs_of_a_mirrored_pod_come_through_the_syncers_tunnel(linked: Linked, 
     previous = bob("logs", name, "--previous")
     assert previous.splitlines() == ["starting worker", "error: queue unreachable"]
     assert bob("logs", name, "--previous", "--tail=1").splitlines() == ["error: queue unreachable"]
+    followed = bob("logs", name, "--follow", timeout=WAIT)
+    assert followed.splitlines() == ["starting worker", "error: queue unreachable"], "follow ends with the container"
     wrong = bob.run("logs", name, "-c", "nope", check=False)
     assert wrong.returncode == 1
     assert f"container nope is not valid for pod {name}" in wrong.stderr
