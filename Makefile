@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.apiserver
 	$(BIN)/python -m bench.workspaces
 	$(BIN)/python -m bench.simcluster
+	$(BIN)/python -m bench.syncer
 
 clean:
 	rm -rf $(VENV) .canopy .pytest_cache

@@ -93,6 +93,7 @@ class Syncer:
         self.heartbeat_seconds = heartbeat_seconds
         self.workspaces: dict[str, WorkspaceView] = {}
         self.followed = False  # the served workspaces are known (one heartbeat went through)
+        self.served: set[str] = set()  # as the Cluster's status last said, followed or not yet
         self.queue: WorkQueue[Item] = WorkQueue("syncer", self._sync)
         self.finalizer = f"workload.canopy.dev/syncer-{cluster}"
         self.mirror_uids: dict[tuple[str, str, str], str] = {}  # (workspace, namespace, mirror) -> uid
@@ -169,17 +170,25 @@ class Syncer:
                   for e in (cluster.get("status") or {}).get("workspaces") or [] if isinstance(e, dict)}
         for name in set(served) - set(self.workspaces):
             # Its Placements first: a Deployment synced before them would look unplaced, and be removed downstream.
-            view = WorkspaceView(name, namespaces=served[name],
-                                 placements=(await self.up.list(PLACEMENTS, name)).get("items", []))
+            try:
+                placed = (await self.up.list(PLACEMENTS, name)).get("items", [])
+            except UpstreamError as exc:
+                # The Cluster we just read can be fresher than what authorizes us (403): next heartbeat.
+                log.info("workspace %s not followed yet: %s", name, exc)
+                continue
+            view = WorkspaceView(name, namespaces=served[name], placements=placed)
             view.task = asyncio.create_task(self._watch_workspace(view), name=f"workspace-{name}")
             self.workspaces[name] = view
         for name, namespaces in served.items():
-            view = self.workspaces[name]
+            view = self.workspaces.get(name)
+            if view is None:
+                continue
             if namespaces != view.namespaces:
                 view.namespaces = namespaces
                 for key in view.deployments:
                     self.queue.add(("Deployment", name, *key))
         self.followed = True
+        self.served = set(served)
         for name in set(self.workspaces) - set(served):
             view = self.workspaces.pop(name)
             if view.task is not None:
@@ -259,7 +268,11 @@ class Syncer:
 
     async def _refresh_placements(self) -> None:
         for view in list(self.workspaces.values()):
-            listed = (await self.up.list(PLACEMENTS, view.name)).get("items", [])
+            try:
+                listed = (await self.up.list(PLACEMENTS, view.name)).get("items", [])
+            except UpstreamError as exc:
+                log.warning("workspace %s: cannot read its Placements: %s", view.name, exc)
+                continue
             if listed != view.placements:
                 view.placements = listed
                 for key in view.deployments:
@@ -329,7 +342,7 @@ class Syncer:
     async def _sync_deployment(self, item: Item) -> None:
         _, workspace, namespace, name = item
         view = self.workspaces.get(workspace)
-        if (view is None and not self.followed) or (view is not None and not view.listed):
+        if (view is None and (not self.followed or workspace in self.served)) or (view is not None and not view.listed):
             raise NotReady  # never remove downstream what may still be wanted upstream
         up = view.deployments.get((namespace, name)) if view else None
         dns = t.downstream_namespace(workspace, namespace)
