@@ -160,8 +160,15 @@ class Syncer:
                                               "SyncerConnected", f"the syncer reaches the cluster ({len(nodes)} nodes)",
                                               now)
         if conditions != (cluster.get("status") or {}).get("conditions"):
-            await self.up.merge_patch(CLUSTERS, "root", "", self.cluster, {"status": {"conditions": conditions}},
-                                      subresource="status")
+            # Only Ready is ours; HeartbeatHealthy is the control plane's. A merge patch would replace the whole
+            # list with what was read, so the write is pinned to that read's resourceVersion (409: next beat).
+            try:
+                cluster = await self.up.replace(CLUSTERS, "root", "", self.cluster, {
+                    **cluster, "status": {**(cluster.get("status") or {}), "conditions": conditions}},
+                    subresource="status")
+            except UpstreamError as exc:
+                if exc.status != 409:
+                    raise
         await self._follow_workspaces(cluster)
         await self._refresh_placements()
 
