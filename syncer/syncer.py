@@ -293,9 +293,12 @@ class Syncer:
             return None
         return t.upstream_locator(ns)
 
-    def _on_namespace(self, _: str, __: dict[str, Any]) -> None:
-        for namespace, name in list(self.pods.cache) if hasattr(self, "pods") else []:
-            self.queue.add(("Pod", namespace, "", name))
+    def _on_namespace(self, _: str, obj: dict[str, Any]) -> None:
+        """A managed namespace appeared (or changed): its pods and events can now be placed upstream."""
+        namespace = obj["metadata"]["name"]
+        for pod_namespace, name in list(self.pods.cache):
+            if pod_namespace == namespace:
+                self.queue.add(("Pod", namespace, "", name))
 
     def _on_downstream_deployment(self, _: str, obj: dict[str, Any]) -> None:
         located = t.upstream_of_object(obj)

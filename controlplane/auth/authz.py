@@ -89,6 +89,7 @@ class Authorizer:
     def __init__(self, cache: WatchCache) -> None:
         self._cache = cache
         self._workspaces: dict[str, _Workspace] = {}
+        self._served: dict[str, tuple[int, set[str]]] = {}  # cluster -> (its revision, the workspaces it serves)
 
     def start(self) -> None:
         self._cache.add_listener(self._on_event, on_relist=self._workspaces.clear)
@@ -124,8 +125,13 @@ class Authorizer:
                                  object_key(ROOT_WORKSPACE, CLUSTERS[0], CLUSTERS[1], "", cluster))
         if cached is None:
             return set()
+        known = self._served.get(cluster)
+        if known is not None and known[0] == cached.revision:
+            return known[1]  # every request of a syncer asks: built once per version of its Cluster
         entries = (cached.obj.get("status") or {}).get("workspaces") or []
-        return {e.get("workspace", "") if isinstance(e, dict) else str(e) for e in entries}
+        served = {e.get("workspace", "") if isinstance(e, dict) else str(e) for e in entries}
+        self._served[cluster] = (cached.revision, served)
+        return served
 
     def authorize(self, workspace: str, attrs: Attributes) -> tuple[bool, str]:
         """(allowed, reason); when refused, the reason is kube-apiserver's forbidden message."""
