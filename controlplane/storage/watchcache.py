@@ -236,13 +236,17 @@ class WatchCache:
 
     async def events(self, watcher: Watcher) -> AsyncIterator[WatchEvent]:
         """The watcher's events until it is closed; raises Expired if history was lost under it."""
-        while True:
-            item = await watcher.queue.get()
-            if item is None:
-                return
-            if isinstance(item, Expired):
-                raise item
-            yield item
+        while (event := await self.next_event(watcher)) is not None:
+            yield event
+
+    @staticmethod
+    async def next_event(watcher: Watcher) -> WatchEvent | None:
+        """The watcher's next event, None once it is closed; raises Expired if history was lost under it. Safe to
+        cancel (a timeout around it loses nothing), unlike a step of `events`, which cancelling ends."""
+        item = await watcher.queue.get()
+        if isinstance(item, Expired):
+            raise item
+        return item
 
     # ---- the etcd watch --------------------------------------------------------------------------------------
 

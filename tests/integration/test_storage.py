@@ -455,6 +455,20 @@ async def test_watch_from_revision_gets_exactly_the_later_events_in_order(
     cache.stop_watch(watcher)
 
 
+async def test_a_wait_for_the_next_event_that_times_out_loses_nothing(
+    storage: EtcdStorage, cache: WatchCache, ws: str
+) -> None:
+    # The watch handler waits for the next event with a timeout, to send a bookmark when none came: the watch
+    # must go on after that, not end.
+    watcher = cache.watch(cm_rid(ws), "", 0)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(cache.next_event(watcher), 0.05)
+    revision = await storage.create(cm_key(ws, "late"), cm_value("late"))
+    event = await asyncio.wait_for(cache.next_event(watcher), DEADLINE_SECONDS)
+    assert event is not None and (event.type, event.key.name, event.revision) == (ADDED, "late", revision)
+    cache.stop_watch(watcher)
+
+
 async def test_watcher_of_one_workspace_never_gets_events_of_another(
     storage: EtcdStorage, cache: WatchCache
 ) -> None:

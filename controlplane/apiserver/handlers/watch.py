@@ -92,22 +92,21 @@ async def _stream(
     cache = ctx.store.cache
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    events = cache.events(watcher)
     while True:
         remaining = deadline - loop.time()
         if remaining <= 0:
             return
         wait = min(remaining, BOOKMARK_INTERVAL_SECONDS) if bookmarks else remaining
         try:
-            event = await asyncio.wait_for(anext(events), wait)
-        except StopAsyncIteration:
-            return
+            event = await asyncio.wait_for(cache.next_event(watcher), wait)
         except TimeoutError:
             if bookmarks:
                 await response.write(encoder.bookmark(cache.revision))
             continue
         except Expired as exc:
             await response.write(dumps({"type": "ERROR", "object": _expired_status(exc)}) + b"\n")
+            return
+        if event is None:
             return
         kind = _filtered_type(event, flt)
         if kind == DELETED and event.type == MODIFIED and event.prev is not None:
