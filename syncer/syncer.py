@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from resource import RLIM_INFINITY, RLIMIT_NOFILE, getrlimit, setrlimit
 from typing import Any
 
 from kubernetes import client
@@ -73,9 +74,19 @@ class WorkspaceView:
     name: str
     namespaces: set[str] = field(default_factory=set)  # placed on this cluster (the Cluster's status says)
     deployments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    placements: list[dict[str, Any]] = field(default_factory=list)
+    placements: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
     task: asyncio.Task[None] | None = None
-    listed: bool = False  # its Deployments have been listed: until then, "not there" means "not known yet"
+    deployments_listed: bool = False
+    placements_listed: bool = False
+
+    @property
+    def listed(self) -> bool:
+        """Its Deployments and Placements have been listed: until then, "not there" means "not known yet"."""
+        return self.deployments_listed and self.placements_listed
+
+    def requeue(self, queue: WorkQueue[Item]) -> None:
+        for key in self.deployments:
+            queue.add(("Deployment", self.name, *key))
 
 
 class NotReady(Exception):
@@ -169,31 +180,21 @@ class Syncer:
             except UpstreamError as exc:
                 if exc.status != 409:
                     raise
-        await self._follow_workspaces(cluster)
-        await self._refresh_placements()
+        self._follow_workspaces(cluster)
 
-    async def _follow_workspaces(self, cluster: dict[str, Any]) -> None:
+    def _follow_workspaces(self, cluster: dict[str, Any]) -> None:
+        """Start following the workspaces the Cluster's status lists, stop following those it no longer does.
+        Nothing here waits for a workspace: a heartbeat takes as long with a thousand of them as with one."""
         served = {e["workspace"]: set(e.get("namespaces") or [])
                   for e in (cluster.get("status") or {}).get("workspaces") or [] if isinstance(e, dict)}
-        for name in set(served) - set(self.workspaces):
-            # Its Placements first: a Deployment synced before them would look unplaced, and be removed downstream.
-            try:
-                placed = (await self.up.list(PLACEMENTS, name)).get("items", [])
-            except UpstreamError as exc:
-                # The Cluster we just read can be fresher than what authorizes us (403): next heartbeat.
-                log.info("workspace %s not followed yet: %s", name, exc)
-                continue
-            view = WorkspaceView(name, namespaces=served[name], placements=placed)
-            view.task = asyncio.create_task(self._watch_workspace(view), name=f"workspace-{name}")
-            self.workspaces[name] = view
         for name, namespaces in served.items():
             view = self.workspaces.get(name)
             if view is None:
-                continue
-            if namespaces != view.namespaces:
+                view = self.workspaces[name] = WorkspaceView(name, namespaces=namespaces)
+                view.task = asyncio.create_task(self._watch_workspace(view), name=f"workspace-{name}")
+            elif namespaces != view.namespaces:
                 view.namespaces = namespaces
-                for key in view.deployments:
-                    self.queue.add(("Deployment", name, *key))
+                view.requeue(self.queue)
         self.followed = True
         self.served = set(served)
         for name in set(self.workspaces) - set(served):
@@ -205,6 +206,7 @@ class Syncer:
 
     async def _watch_workspace(self, view: WorkspaceView) -> None:
         await asyncio.gather(
+            self._watch(view, PLACEMENTS, {}, lambda type_, obj: self._on_placement(view, type_, obj)),
             self._watch(view, DEPLOYMENTS, {}, lambda type_, obj: self._on_upstream_deployment(view, type_, obj)),
             self._watch(view, PODS, {"labelSelector": f"{t.CLUSTER_LABEL}={self.cluster}"},
                         lambda type_, obj: self._on_mirror(view, type_, obj)),
@@ -240,7 +242,7 @@ class Syncer:
             for key in set(view.deployments) | set(fresh):
                 self.queue.add(("Deployment", view.name, *key))
             view.deployments = fresh
-            view.listed = True
+            view.deployments_listed = True
             return
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
         if type_ == "DELETED":
@@ -260,8 +262,17 @@ class Syncer:
 
     def _on_mirror(self, view: WorkspaceView, type_: str, obj: dict[str, Any]) -> None:
         """A tenant deleting a mirror pod deletes the pod on the cluster (its ReplicaSet makes a new one)."""
-        mirrors = obj.get("items", []) if type_ == "RELISTED" else [obj] if type_ != "DELETED" else []
-        for mirror in mirrors:
+        if type_ == "DELETED":
+            # Gone at once (a forced delete, or a mirror not bound yet): its pod goes too. When that pod is gone
+            # already, it was the syncer that removed the mirror.
+            meta = obj["metadata"]
+            pod_name = t.downstream_pod_name(meta["name"], self.cluster) or ""
+            pod = self.pods.cache.get((t.downstream_namespace(view.name, meta["namespace"]), pod_name))
+            if pod is not None and pod["metadata"].get("uid") == (meta.get("annotations") or {}).get(
+                    t.DOWNSTREAM_UID_ANNOTATION):
+                self.queue.add(("MirrorDeleted", view.name, meta["namespace"], meta["name"]))
+            return
+        for mirror in obj.get("items", []) if type_ == "RELISTED" else [obj]:
             if type_ == "RELISTED":
                 # Mirrors of pods that went while this workspace was not followed (the cluster unreachable, the
                 # syncer down): looking at each pod again removes those whose pod is gone, refreshes the others.
@@ -273,17 +284,17 @@ class Syncer:
                 self.queue.add(("MirrorDeleted", view.name, mirror["metadata"]["namespace"],
                                 mirror["metadata"]["name"]))
 
-    async def _refresh_placements(self) -> None:
-        for view in list(self.workspaces.values()):
-            try:
-                listed = (await self.up.list(PLACEMENTS, view.name)).get("items", [])
-            except UpstreamError as exc:
-                log.warning("workspace %s: cannot read its Placements: %s", view.name, exc)
-                continue
-            if listed != view.placements:
-                view.placements = listed
-                for key in view.deployments:
-                    self.queue.add(("Deployment", view.name, *key))
+    def _on_placement(self, view: WorkspaceView, type_: str, obj: dict[str, Any]) -> None:
+        """A Placement changed (its status chooses the clusters): every Deployment of the workspace is looked at
+        again, as its share may have changed."""
+        if type_ == "RELISTED":
+            view.placements = {p["metadata"]["name"]: p for p in obj.get("items", [])}
+            view.placements_listed = True
+        elif type_ == "DELETED":
+            view.placements.pop(obj["metadata"]["name"], None)
+        else:
+            view.placements[obj["metadata"]["name"]] = obj
+        view.requeue(self.queue)
 
     # ---- downstream events --------------------------------------------------------------------------------------
 
@@ -330,24 +341,16 @@ class Syncer:
             return False
         return True
 
-    def _share(self, view: WorkspaceView, deployment: dict[str, Any]) -> int | None:
-        """This cluster's replicas of `deployment`, or None when no Placement in its workspace chooses it."""
-        if deployment["metadata"]["namespace"] not in view.namespaces:
-            return None
-        for placement in view.placements:
-            chosen = (placement.get("status") or {}).get("chosenClusters") or []
-            if self.cluster in chosen:
-                mode = (placement.get("spec") or {}).get("replicas", "Divided")
-                replicas = (deployment.get("spec") or {}).get("replicas", 1)
-                return placements.share(replicas, chosen, self.cluster, mode)
-        return None
-
-    def _chosen(self, view: WorkspaceView) -> list[str]:
-        for placement in view.placements:
-            chosen = (placement.get("status") or {}).get("chosenClusters") or []
-            if self.cluster in chosen:
-                return list(chosen)
-        return [self.cluster]
+    def _placement(self, view: WorkspaceView, namespace: str) -> dict[str, Any] | None:
+        """The Placement that puts `namespace` on this cluster, or None when none does (then what is synced of it
+        is removed). The Cluster's status and the Placements are read through separate watches, so for a moment
+        they can disagree; until they agree nothing is decided."""
+        placing = next((p for p in view.placements.values()
+                        if namespace in ((p.get("status") or {}).get("namespaces") or [])
+                        and self.cluster in ((p.get("status") or {}).get("chosenClusters") or [])), None)
+        if (namespace in view.namespaces) != (placing is not None):
+            raise NotReady
+        return placing
 
     async def _sync_deployment(self, item: Item) -> None:
         _, workspace, namespace, name = item
@@ -356,8 +359,8 @@ class Syncer:
             raise NotReady  # never remove downstream what may still be wanted upstream
         up = view.deployments.get((namespace, name)) if view else None
         dns = t.downstream_namespace(workspace, namespace)
-        share = self._share(view, up) if view is not None and up is not None else None
-        if up is None or up["metadata"].get("deletionTimestamp") or share is None:
+        placement = self._placement(view, namespace) if view is not None and up is not None else None
+        if up is None or up["metadata"].get("deletionTimestamp") or placement is None:
             await self._remove_downstream(dns, name)
             if up is not None and self.finalizer in (up["metadata"].get("finalizers") or []):
                 finalizers = [f for f in up["metadata"]["finalizers"] if f != self.finalizer]
@@ -374,6 +377,9 @@ class Syncer:
             source = await self.up.get(_KINDS[kind], workspace, namespace, ref)
             if source is not None:
                 await self._apply_downstream(kind, dns, t.to_downstream(source, workspace, self.cluster))
+        chosen = placement["status"]["chosenClusters"]
+        share = placements.share((up.get("spec") or {}).get("replicas", 1), chosen, self.cluster,
+                                 (placement.get("spec") or {}).get("replicas", "Divided"))
         desired = t.to_downstream(up, workspace, self.cluster, replicas=share)
         actual = self.deployments.cache.get((dns, name))
         if actual is None:
@@ -381,7 +387,7 @@ class Syncer:
         elif t.needs_update(desired, actual):
             desired["metadata"]["resourceVersion"] = actual["metadata"]["resourceVersion"]
             await self._blocking(lambda: self.apps.replace_namespaced_deployment(name, dns, desired))
-        await self._reflect_status(workspace, namespace, name, up, actual, self._chosen(view))
+        await self._reflect_status(workspace, namespace, name, up, actual, chosen)
 
     async def _reflect_status(self, workspace: str, namespace: str, name: str, up: dict[str, Any],
                               actual: dict[str, Any] | None, chosen: list[str]) -> None:
@@ -463,6 +469,14 @@ class Syncer:
                 if existing is None:
                     return
         self.mirror_uids[(workspace, namespace, mirror_name)] = existing["metadata"]["uid"]
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node and not (existing.get("spec") or {}).get("nodeName"):
+            # Mirrored before it was scheduled: bound now, so that the mirror shows its node and deleting it
+            # waits for its pod (a pod on no node would go at once).
+            await self.up.bind(workspace, namespace, mirror_name, node, existing["metadata"]["uid"])
+            existing = await self.up.get(PODS, workspace, namespace, mirror_name)
+            if existing is None:
+                return
         status = t.mirror_status(pod)
         if existing.get("status") != status:
             await self.up.replace(PODS, workspace, namespace, mirror_name, {**existing, "status": status},
@@ -515,6 +529,11 @@ class Syncer:
 
 async def run_until_signalled(cluster: str, kubeconfig_path: Path, cluster_kubeconfig: Path, *,
                               heartbeat_seconds: float = CLUSTER_HEARTBEAT_SECONDS) -> None:
+    # A watch per resource per served workspace, each a connection: the default of 1,024 files is 140 workspaces.
+    soft, hard = getrlimit(RLIMIT_NOFILE)
+    wanted = 65536 if hard == RLIM_INFINITY else hard
+    if soft != RLIM_INFINITY and soft < wanted:
+        setrlimit(RLIMIT_NOFILE, (wanted, hard))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -92,7 +92,9 @@ class Upstream:
     async def __aenter__(self) -> Upstream:
         self._session = aiohttp.ClientSession(
             headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
-            connector=aiohttp.TCPConnector(ssl=self._ssl, limit=64),
+            # No pool limit: each served workspace holds a watch per resource open, and a request waiting for a
+            # free connection behind them would wait for ever.
+            connector=aiohttp.TCPConnector(ssl=self._ssl, limit=0),
         )
         return self
 
@@ -142,6 +144,12 @@ class Upstream:
                           subresource: str = "") -> dict[str, Any]:
         return await self.request("PATCH", resource.path(workspace, namespace, name, subresource), body=patch,
                                   content_type="application/merge-patch+json")
+
+    async def bind(self, workspace: str, namespace: str, pod: str, node: str, uid: str) -> None:
+        """Assign pod `pod` (only if its uid is still `uid`) to `node`, as a scheduler does."""
+        await self.request("POST", PODS.path(workspace, namespace, pod, "binding"), body={
+            "apiVersion": "v1", "kind": "Binding", "metadata": {"name": pod, "uid": uid},
+            "target": {"kind": "Node", "name": node}})
 
     async def delete(self, resource: Resource, workspace: str, namespace: str, name: str, *,
                      grace_period_seconds: int | None = None) -> None:

@@ -5,7 +5,8 @@ mints). It is not authorized by RBAC: no binding can give it more, and its right
 - In `root`: read its own Cluster and write that Cluster's status (heartbeats, version, capacity, conditions).
 - In a workspace its Cluster serves (the placement controller lists them in the Cluster's `status.workspaces`):
   read what goes down (Deployments, ConfigMaps, Secrets, ServiceAccounts, Services, Namespaces, Placements), write
-  what comes up (Deployment status, finalizers on Deployments, the read-only mirror pods, Events).
+  what comes up (Deployment status, finalizers on Deployments, the read-only mirror pods and their bindings,
+  Events).
 - Anywhere else: nothing, with the same refusal a stranger gets.
 """
 
@@ -35,6 +36,7 @@ _IN_WORKSPACE: dict[tuple[str, str, str], frozenset[str]] = {
     ("workload.canopy.dev", "placements", ""): _READ,
     ("", "pods", ""): _READ | _WRITE,  # the mirror pods
     ("", "pods", "status"): frozenset({"get", "update", "patch"}),
+    ("", "pods", "binding"): frozenset({"create"}),  # a mirror goes to its pod's node once that is scheduled
     ("", "events", ""): _READ | {"create", "update", "patch"},
 }
 

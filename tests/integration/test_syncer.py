@@ -154,8 +154,9 @@ def test_logs_of_a_mirrored_pod_come_through_the_syncers_tunnel(linked: Linked, 
     assert f"container nope is not valid for pod {name}" in wrong.stderr
 
 
+@pytest.mark.parametrize("how", [["--wait=false"], ["--grace-period=0", "--force"]], ids=["graceful", "forced"])
 def test_deleting_a_mirror_deletes_the_pod_on_the_cluster_and_its_replica_set_replaces_it(
-        linked: Linked, tmp_path: Path) -> None:
+        linked: Linked, tmp_path: Path, how: list[str]) -> None:
     carol = tenant(linked, tmp_path, "carol")
     carol("apply", "-f", "-", input=deployment("web", 1, """\
         - name: web
@@ -164,7 +165,13 @@ def test_deleting_a_mirror_deletes_the_pod_on_the_cluster_and_its_replica_set_re
     first = eventually(lambda: (r := pods(carol, "app=web")) and all(row["STATUS"] == "Running" for row in r.values())
                        and r, timeout=WAIT, what="web running")
     old = next(iter(first))
-    carol("delete", "pod", old, "--wait=false")
+    wide = table_rows_by_name(carol("get", "pod", old, "-o", "wide"))[old]
+    annotations = json.loads(carol("get", "pod", old, "-o", "json"))["metadata"]["annotations"]
+    downstream = json.loads(linked.cluster.kubectl(
+        "get", "pod", annotations["workload.canopy.dev/downstream-name"],
+        "-n", annotations["workload.canopy.dev/downstream-namespace"], "-o", "json"))
+    assert wide["NODE"] == downstream["spec"]["nodeName"], "the mirror is on its pod's node"
+    carol("delete", "pod", old, *how)
 
     def replaced() -> dict[str, dict[str, str]] | None:
         rows = pods(carol, "app=web")

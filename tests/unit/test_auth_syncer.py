@@ -45,6 +45,8 @@ def test_in_root_only_its_own_cluster(attrs: Attributes, allowed: bool) -> None:
     (req("create", "", "secrets", ns="default"), False),
     (req("create", "", "pods", ns="default"), True),
     (req("update", "", "pods", sub="status", ns="default", name="p"), True),
+    (req("create", "", "pods", sub="binding", ns="default", name="p"), True),
+    (req("update", "", "pods", sub="binding", ns="default", name="p"), False),
     (req("create", "", "events", ns="default"), True),
     (req("list", "workload.canopy.dev", "placements"), True),
     (req("create", "rbac.authorization.k8s.io", "rolebindings", ns="default"), False),
