@@ -25,7 +25,8 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     subresources: tuple[str, ...] = ()  # "status", "scale", "log", "binding"
     verbs: tuple[str, ...] = ALL_VERBS
-    # DELETE answers with the deleted object rather than a Status (kube-apiserver does so for pods, namespaces).
+    # DELETE answers with the deleted object rather than a Status (kube-apiserver does so for pods, namespaces, services
+    # and service accounts; the official clients expect that object back).
     returns_deleted_object: bool = False
 
     @property
@@ -83,8 +84,9 @@ BUILTIN = Registry(
         ResourceType("", "v1", "ConfigMap", "configmaps", True, ("cm",)),
         ResourceType("", "v1", "Secret", "secrets", True),
         ResourceType("", "v1", "Service", "services", True, ("svc",), ("all",), ("status",),
-                     ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")),
-        ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",)),
+                     ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+                     returns_deleted_object=True),
+        ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",), returns_deleted_object=True),
         ResourceType("", "v1", "Event", "events", True, ("ev",)),
         ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), ("status", "log", "binding"),
                      returns_deleted_object=True),

@@ -13,6 +13,8 @@ annotations, the spec (or data). Left out:
   healthCheckNodePort and the ports' nodePorts. The cluster allocates its own; the control plane's values could
   collide with another tenant's on a shared cluster;
 - a ServiceAccount's `secrets`: references to upstream token Secrets that do not exist downstream.
+Not every Service goes down: `default/kubernetes` is the control plane's own (every workspace has it, as every
+cluster has its own), see `goes_down`.
 
 What is added: `workload.canopy.dev/managed-by`, the cluster label, the upstream locator (workspace, namespace, name,
 uid), for a Deployment the upstream generation, and a digest of all of it (`workload.canopy.dev/desired-hash`).
@@ -140,6 +142,13 @@ def to_downstream(obj: Mapping[str, Any], workspace: str, cluster: str, *,
     }
     annotations[DESIRED_HASH_ANNOTATION] = _digest(body)  # of everything above, the digest itself excepted
     return body
+
+
+def goes_down(service: Mapping[str, Any]) -> bool:
+    """Whether a tenant's Service is synced to the clusters its namespace is placed on: all but the control
+    plane's own `default/kubernetes`, which points at the control plane (each cluster has its own)."""
+    meta = _dict(service.get("metadata"))
+    return (meta.get("namespace"), meta.get("name")) != ("default", "kubernetes")
 
 
 def references(deployment: Mapping[str, Any]) -> set[tuple[str, str]]:

@@ -63,6 +63,17 @@ _HASH_CHARACTERS = 10
 _MAX_SUBDOMAIN = 253
 
 
+def syncer_finalizer(cluster: str) -> str:
+    """The finalizer a cluster's syncer puts on each Deployment it syncs, until it has removed the copy."""
+    return f"{PREFIX}syncer-{cluster}"
+
+
+def finalizer_cluster(finalizer: str) -> str | None:
+    """The cluster whose syncer's finalizer `finalizer` is, or None for any other finalizer."""
+    prefix = f"{PREFIX}syncer-"
+    return finalizer[len(prefix):] or None if finalizer.startswith(prefix) else None
+
+
 def downstream_namespace(workspace: str, namespace: str) -> str:
     """The namespace on a physical cluster for `namespace` of `workspace`: `canopy-` + 10 base32 characters."""
     digest = hashlib.sha256(f"{workspace}/{namespace}".encode()).digest()

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -44,6 +46,7 @@ from syncer.upstream import (
     PODS,
     SECRETS,
     SERVICEACCOUNTS,
+    SERVICES,
     Expired,
     Resource,
     Upstream,
@@ -56,6 +59,11 @@ PLACEMENTS = Resource("workload.canopy.dev", "v1alpha1", "placements", namespace
 _KINDS: dict[str, Resource] = {"ConfigMap": CONFIGMAPS, "Secret": SECRETS, "ServiceAccount": SERVICEACCOUNTS}
 
 Item = tuple[str, str, str, str]  # (kind, workspace or downstream namespace, namespace, name)
+Key = tuple[str, str]  # (namespace, name)
+Tenants = tuple[str, str, dict[str, Any]]  # (workspace, kind, object): the tenant's object a downstream write is for
+# What a cluster answers when it refuses an object as written (not when it is merely unavailable): the tenant hears
+# of it on the object, as an Event.
+_REFUSALS = frozenset({400, 403, 422})
 
 
 def _add_quantities(a: str, b: str) -> str:
@@ -73,20 +81,32 @@ class WorkspaceView:
 
     name: str
     namespaces: set[str] = field(default_factory=set)  # placed on this cluster (the Cluster's status says)
-    deployments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    deployments: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    services: dict[Key, dict[str, Any]] = field(default_factory=dict)
     placements: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
     task: asyncio.Task[None] | None = None
-    deployments_listed: bool = False
-    placements_listed: bool = False
+    listed_kinds: set[str] = field(default_factory=set)
 
     @property
     def listed(self) -> bool:
-        """Its Deployments and Placements have been listed: until then, "not there" means "not known yet"."""
-        return self.deployments_listed and self.placements_listed
+        """Its Deployments, Services and Placements have been listed: until then, "not there" means "not known
+        yet"."""
+        return {"Deployment", "Service", "Placement"} <= self.listed_kinds
+
+    def synced(self, kind: str) -> dict[Key, dict[str, Any]]:
+        """The upstream objects of `kind` ("Deployment" or "Service") this workspace has."""
+        return self.deployments if kind == "Deployment" else self.services
+
+    def wanted(self, namespace: str) -> bool:
+        """Whether anything of `namespace` is to be on this cluster (else its downstream namespace can go)."""
+        return namespace in self.namespaces and any(
+            key[0] == namespace and not obj["metadata"].get("deletionTimestamp")
+            for objects in (self.deployments, self.services) for key, obj in objects.items())
 
     def requeue(self, queue: WorkQueue[Item]) -> None:
-        for key in self.deployments:
-            queue.add(("Deployment", self.name, *key))
+        for kind in ("Deployment", "Service"):
+            for key in self.synced(kind):
+                queue.add((kind, self.name, *key))
 
 
 class NotReady(Exception):
@@ -106,7 +126,7 @@ class Syncer:
         self.followed = False  # the served workspaces are known (one heartbeat went through)
         self.served: set[str] = set()  # as the Cluster's status last said, followed or not yet
         self.queue: WorkQueue[Item] = WorkQueue("syncer", self._sync)
-        self.finalizer = f"workload.canopy.dev/syncer-{cluster}"
+        self.finalizer = t.syncer_finalizer(cluster)
         self.mirror_uids: dict[tuple[str, str, str], str] = {}  # (workspace, namespace, mirror) -> uid
 
     # ---- running ---------------------------------------------------------------------------------------------
@@ -115,10 +135,13 @@ class Syncer:
         self.namespaces = Informer("namespaces", self.core.list_namespace, self._on_namespace,
                                    label_selector=t.MANAGED_SELECTOR)
         self.deployments = Informer("deployments", self.apps.list_deployment_for_all_namespaces,
-                                    self._on_downstream_deployment, label_selector=t.MANAGED_SELECTOR)
+                                    functools.partial(self._on_downstream, "Deployment"),
+                                    label_selector=t.MANAGED_SELECTOR)
+        self.services = Informer("services", self.core.list_service_for_all_namespaces,
+                                 functools.partial(self._on_downstream, "Service"), label_selector=t.MANAGED_SELECTOR)
         self.pods = Informer("pods", self.core.list_pod_for_all_namespaces, self._on_pod)
         self.events = Informer("events", self.core.list_event_for_all_namespaces, self._on_event)
-        informers = (self.namespaces, self.deployments, self.pods, self.events)
+        informers = (self.namespaces, self.deployments, self.services, self.pods, self.events)
         for informer in informers:
             informer.start()
         # As client-go's WaitForCacheSync: reconciling against a half-filled cache would create what exists.
@@ -207,7 +230,8 @@ class Syncer:
     async def _watch_workspace(self, view: WorkspaceView) -> None:
         await asyncio.gather(
             self._watch(view, PLACEMENTS, {}, lambda type_, obj: self._on_placement(view, type_, obj)),
-            self._watch(view, DEPLOYMENTS, {}, lambda type_, obj: self._on_upstream_deployment(view, type_, obj)),
+            self._watch(view, DEPLOYMENTS, {}, lambda type_, obj: self._on_upstream(view, "Deployment", type_, obj)),
+            self._watch(view, SERVICES, {}, lambda type_, obj: self._on_upstream(view, "Service", type_, obj)),
             self._watch(view, PODS, {"labelSelector": f"{t.CLUSTER_LABEL}={self.cluster}"},
                         lambda type_, obj: self._on_mirror(view, type_, obj)),
             *(self._watch(view, resource, {}, lambda type_, obj, kind=kind: self._on_referenced(view, kind, type_, obj))
@@ -236,20 +260,26 @@ class Syncer:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
-    def _on_upstream_deployment(self, view: WorkspaceView, type_: str, obj: dict[str, Any]) -> None:
+    def _on_upstream(self, view: WorkspaceView, kind: str, type_: str, obj: dict[str, Any]) -> None:
+        """A Deployment or Service of the workspace changed (or all were listed again)."""
+        objects = view.synced(kind)
         if type_ == "RELISTED":
-            fresh = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in obj.get("items", [])}
-            for key in set(view.deployments) | set(fresh):
-                self.queue.add(("Deployment", view.name, *key))
-            view.deployments = fresh
-            view.deployments_listed = True
+            fresh = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in obj.get("items", [])
+                     if kind == "Deployment" or t.goes_down(o)}
+            for key in set(objects) | set(fresh):
+                self.queue.add((kind, view.name, *key))
+            objects.clear()
+            objects.update(fresh)
+            view.listed_kinds.add(kind)
+            return
+        if kind == "Service" and not t.goes_down(obj):
             return
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
         if type_ == "DELETED":
-            view.deployments.pop(key, None)
+            objects.pop(key, None)
         else:
-            view.deployments[key] = obj
-        self.queue.add(("Deployment", view.name, *key))
+            objects[key] = obj
+        self.queue.add((kind, view.name, *key))
 
     def _on_referenced(self, view: WorkspaceView, kind: str, type_: str, obj: dict[str, Any]) -> None:
         """A ConfigMap, Secret or ServiceAccount changed: the Deployments that use it sync it down again."""
@@ -289,7 +319,7 @@ class Syncer:
         again, as its share may have changed."""
         if type_ == "RELISTED":
             view.placements = {p["metadata"]["name"]: p for p in obj.get("items", [])}
-            view.placements_listed = True
+            view.listed_kinds.add("Placement")
         elif type_ == "DELETED":
             view.placements.pop(obj["metadata"]["name"], None)
         else:
@@ -311,11 +341,12 @@ class Syncer:
             if pod_namespace == namespace:
                 self.queue.add(("Pod", namespace, "", name))
 
-    def _on_downstream_deployment(self, _: str, obj: dict[str, Any]) -> None:
+    def _on_downstream(self, kind: str, _: str, obj: dict[str, Any]) -> None:
+        """A Deployment or Service the syncer made changed on the cluster (drift, or its own write)."""
         located = t.upstream_of_object(obj)
         if located is not None:
             workspace, namespace, name = located
-            self.queue.add(("Deployment", workspace, namespace, name))
+            self.queue.add((kind, workspace, namespace, name))
 
     def _on_pod(self, _: str, obj: dict[str, Any]) -> None:
         self.queue.add(("Pod", obj["metadata"]["namespace"], "", obj["metadata"]["name"]))
@@ -329,7 +360,8 @@ class Syncer:
     async def _sync(self, item: Item) -> bool:
         kind = item[0]
         handlers: dict[str, Callable[[Item], Awaitable[None]]] = {
-            "Deployment": self._sync_deployment, "Pod": self._sync_pod, "Event": self._sync_event,
+            "Deployment": self._sync_deployment, "Service": self._sync_service, "Pod": self._sync_pod,
+            "Event": self._sync_event,
             "MirrorDeleted": self._delete_downstream_pod,
         }
         try:
@@ -352,16 +384,22 @@ class Syncer:
             raise NotReady
         return placing
 
-    async def _sync_deployment(self, item: Item) -> None:
-        _, workspace, namespace, name = item
+    def _known_view(self, workspace: str) -> WorkspaceView | None:
+        """The workspace's view, None when it is not served; NotReady while that is not known for sure."""
         view = self.workspaces.get(workspace)
         if (view is None and (not self.followed or workspace in self.served)) or (view is not None and not view.listed):
             raise NotReady  # never remove downstream what may still be wanted upstream
+        return view
+
+    async def _sync_deployment(self, item: Item) -> None:
+        _, workspace, namespace, name = item
+        view = self._known_view(workspace)
         up = view.deployments.get((namespace, name)) if view else None
         dns = t.downstream_namespace(workspace, namespace)
         placement = self._placement(view, namespace) if view is not None and up is not None else None
         if up is None or up["metadata"].get("deletionTimestamp") or placement is None:
-            await self._remove_downstream(dns, name)
+            await self._remove_downstream("Deployment", dns, name)
+            await self._clean_namespace(view, namespace, dns)
             if up is not None and self.finalizer in (up["metadata"].get("finalizers") or []):
                 finalizers = [f for f in up["metadata"]["finalizers"] if f != self.finalizer]
                 await self.up.merge_patch(DEPLOYMENTS, workspace, namespace, name,
@@ -383,10 +421,12 @@ class Syncer:
         desired = t.to_downstream(up, workspace, self.cluster, replicas=share)
         actual = self.deployments.cache.get((dns, name))
         if actual is None:
-            await self._blocking(lambda: self.apps.create_namespaced_deployment(dns, desired))
+            await self._write_down(lambda: self.apps.create_namespaced_deployment(dns, desired),
+                                   (workspace, "Deployment", up))
         elif t.needs_update(desired, actual):
             desired["metadata"]["resourceVersion"] = actual["metadata"]["resourceVersion"]
-            await self._blocking(lambda: self.apps.replace_namespaced_deployment(name, dns, desired))
+            await self._write_down(lambda: self.apps.replace_namespaced_deployment(name, dns, desired),
+                                   (workspace, "Deployment", up))
         await self._reflect_status(workspace, namespace, name, up, actual, chosen)
 
     async def _reflect_status(self, workspace: str, namespace: str, name: str, up: dict[str, Any],
@@ -400,14 +440,75 @@ class Syncer:
                     raise
                 self.queue.add(("Deployment", workspace, namespace, name))  # changed meanwhile: look again
 
-    async def _remove_downstream(self, dns: str, name: str) -> None:
-        actual = self.deployments.cache.get((dns, name))
+    async def _sync_service(self, item: Item) -> None:
+        """A Service goes to every cluster its namespace is placed on, whatever Deployments there are."""
+        _, workspace, namespace, name = item
+        view = self._known_view(workspace)
+        up = view.services.get((namespace, name)) if view else None
+        dns = t.downstream_namespace(workspace, namespace)
+        if (view is None or up is None or up["metadata"].get("deletionTimestamp")
+                or self._placement(view, namespace) is None):
+            await self._remove_downstream("Service", dns, name)
+            await self._clean_namespace(view, namespace, dns)
+            return
+        await self._ensure_namespace(workspace, namespace, dns)
+        await self._apply_downstream("Service", dns, t.to_downstream(up, workspace, self.cluster),
+                                     (workspace, "Service", up))
+
+    async def _write_down(self, write: Callable[[], Any], tenants: Tenants | None) -> None:
+        """Make a write on the cluster for the tenant's object; when the cluster refuses it as written, the tenant
+        is told on its object with an Event, and it is tried again later (a change to the object tries at once)."""
+        try:
+            await self._blocking(write)
+        except ApiException as exc:
+            if exc.status not in _REFUSALS or tenants is None:
+                raise
+            workspace, kind, up = tenants
+            try:
+                refusal = json.loads(exc.body or "{}").get("message") or exc.reason
+            except ValueError:
+                refusal = exc.reason
+            log.info("cluster refused %s/%s in %s: %s", up["metadata"]["namespace"], up["metadata"]["name"],
+                     workspace, refusal)
+            await self._report_refusal(workspace, kind, up, str(refusal))
+            raise NotReady from exc
+
+    async def _report_refusal(self, workspace: str, kind: str, up: dict[str, Any], refusal: str) -> None:
+        obj = {**up, "apiVersion": "v1" if kind == "Service" else "apps/v1", "kind": kind}
+        namespace = up["metadata"]["namespace"]
+        name = t.refusal_event(obj, self.cluster, refusal, _now(), None)["metadata"]["name"]
+        existing = await self.up.get(EVENTS, workspace, namespace, name)
+        event = t.refusal_event(obj, self.cluster, refusal, _now(), existing)
+        with contextlib.suppress(UpstreamError):  # 409: written meanwhile; the next refusal counts on it
+            if existing is None:
+                await self.up.create(EVENTS, workspace, namespace, event)
+            else:
+                await self.up.replace(EVENTS, workspace, namespace, name, event)
+
+    async def _remove_downstream(self, kind: str, dns: str, name: str) -> None:
+        informer, delete = ((self.deployments, self.apps.delete_namespaced_deployment) if kind == "Deployment"
+                            else (self.services, self.core.delete_namespaced_service))
+        actual = informer.cache.get((dns, name))
         if actual is not None and t.is_managed(actual):
             with contextlib.suppress(ApiException):
-                await self._blocking(lambda: self.apps.delete_namespaced_deployment(name, dns))
+                await self._blocking(lambda: delete(name, dns))
+
+    async def _clean_namespace(self, view: WorkspaceView | None, namespace: str, dns: str) -> None:
+        """A downstream namespace with nothing left to sync into it goes, and the copies of ConfigMaps, Secrets and
+        ServiceAccounts in it with it."""
+        existing = self.namespaces.cache.get(("", dns))
+        if existing is None or existing["metadata"].get("deletionTimestamp") or not t.is_managed(existing):
+            return
+        if view is not None and view.wanted(namespace):
+            return
+        with contextlib.suppress(ApiException):
+            await self._blocking(lambda: self.core.delete_namespace(dns))
 
     async def _ensure_namespace(self, workspace: str, namespace: str, dns: str) -> None:
-        if ("", dns) in self.namespaces.cache:
+        existing = self.namespaces.cache.get(("", dns))
+        if existing is not None and existing["metadata"].get("deletionTimestamp"):
+            raise NotReady  # emptied a moment ago and still going: nothing can be made in it until it is gone
+        if existing is not None:
             return
         body = t.downstream_namespace_object(workspace, namespace, self.cluster)
         try:
@@ -416,7 +517,10 @@ class Syncer:
             if exc.status != 409:
                 raise
 
-    async def _apply_downstream(self, kind: str, dns: str, desired: dict[str, Any]) -> None:
+    async def _apply_downstream(self, kind: str, dns: str, desired: dict[str, Any],
+                                tenants: Tenants | None = None) -> None:
+        """Create or update a copy on the cluster; the tenant's object `tenants` names is told when the cluster
+        refuses it."""
         name = desired["metadata"]["name"]
         calls = {
             "ConfigMap": (self.core.read_namespaced_config_map, self.core.create_namespaced_config_map,
@@ -425,6 +529,8 @@ class Syncer:
                        self.core.replace_namespaced_secret),
             "ServiceAccount": (self.core.read_namespaced_service_account, self.core.create_namespaced_service_account,
                                self.core.replace_namespaced_service_account),
+            "Service": (self.core.read_namespaced_service, self.core.create_namespaced_service,
+                        self.core.replace_namespaced_service),
         }
         read, create, replace = calls[kind]
         try:
@@ -432,13 +538,13 @@ class Syncer:
         except ApiException as exc:
             if exc.status != 404:
                 raise
-            await self._blocking(lambda: create(dns, desired))
+            await self._write_down(lambda: create(dns, desired), tenants)
             return
         if not t.is_managed(current):
             return  # never touch what the syncer did not create
         if t.needs_update(desired, current):
             desired["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-            await self._blocking(lambda: replace(name, dns, desired))
+            await self._write_down(lambda: replace(name, dns, desired), tenants)
 
     async def _sync_pod(self, item: Item) -> None:
         _, dns, _, pod_name = item

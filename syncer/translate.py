@@ -9,6 +9,7 @@ describes them for users.
 
 from syncer.down import (
     downstream_namespace_object,
+    goes_down,
     needs_update,
     references,
     service_account_references,
@@ -32,8 +33,10 @@ from syncer.naming import (
     UPSTREAM_WORKSPACE_ANNOTATION,
     downstream_namespace,
     downstream_pod_name,
+    finalizer_cluster,
     is_managed,
     mirror_pod_name,
+    syncer_finalizer,
     upstream_locator,
     upstream_of_object,
 )
@@ -46,7 +49,16 @@ from syncer.status import (
     reflect_deployment_status,
     stale_deployment,
 )
-from syncer.up import UpstreamUid, deployment_of, mirror_pod, mirror_status, stale_mirror_status, upstream_event
+from syncer.up import (
+    REFUSED_REASON,
+    UpstreamUid,
+    deployment_of,
+    mirror_pod,
+    mirror_status,
+    refusal_event,
+    stale_mirror_status,
+    upstream_event,
+)
 
 __all__ = [
     "CLUSTERS_ANNOTATION",
@@ -60,6 +72,7 @@ __all__ = [
     "MANAGED_BY_LABEL",
     "MANAGED_SELECTOR",
     "MIRROR_ANNOTATION",
+    "REFUSED_REASON",
     "STALE_CONDITION",
     "UPSTREAM_GENERATION_ANNOTATION",
     "UPSTREAM_NAMESPACE_ANNOTATION",
@@ -74,6 +87,8 @@ __all__ = [
     "downstream_namespace",
     "downstream_namespace_object",
     "downstream_pod_name",
+    "finalizer_cluster",
+    "goes_down",
     "is_managed",
     "mirror_pod",
     "mirror_pod_name",
@@ -81,9 +96,11 @@ __all__ = [
     "needs_update",
     "references",
     "reflect_deployment_status",
+    "refusal_event",
     "service_account_references",
     "stale_deployment",
     "stale_mirror_status",
+    "syncer_finalizer",
     "to_downstream",
     "upstream_event",
     "upstream_locator",

@@ -171,3 +171,32 @@ def upstream_event(downstream_event: Mapping[str, Any], workspace_ns: str, clust
     return {"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": event_name, "namespace": workspace_ns, "labels": {CLUSTER_LABEL: cluster}},
             "involvedObject": ref, **event}
+
+
+REFUSED_REASON = "FailedSync"
+
+
+def refusal_event(obj: Mapping[str, Any], cluster: str, refusal: str, now: str,
+                  existing: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The Warning Event on the tenant's `obj` (a Deployment or Service) for `cluster` refusing its copy with
+    `refusal` (the cluster's own words). Named per object and cluster, so a refusal that goes on counts up on one
+    Event (`existing`, when there is one) instead of making more."""
+    meta = _dict(obj.get("metadata"))
+    kind = str(obj.get("kind", ""))
+    message = (f"cluster {cluster} refused the {kind}: {refusal}; fix the manifest (or what the cluster lacks) "
+               "and it is synced again")
+    count = int(_dict(existing).get("count") or 0) + 1 if existing else 1
+    event: dict[str, Any] = {
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": f"{meta.get('name', '')}.{kind.lower()}.{REFUSED_REASON.lower()}.{cluster}",
+                     "namespace": meta.get("namespace", ""), "labels": {CLUSTER_LABEL: cluster}},
+        "involvedObject": {"kind": kind, "namespace": meta.get("namespace", ""), "name": meta.get("name", ""),
+                           "uid": meta.get("uid", ""), "apiVersion": obj.get("apiVersion", "")},
+        "reason": REFUSED_REASON, "message": message, "type": "Warning",
+        "source": {"component": "canopy-syncer", "host": cluster},
+        "reportingComponent": "canopy-syncer", "reportingInstance": cluster,
+        "count": count, "firstTimestamp": _dict(existing).get("firstTimestamp") or now, "lastTimestamp": now,
+    }
+    if existing:
+        event["metadata"]["resourceVersion"] = _dict(existing.get("metadata")).get("resourceVersion")
+    return event

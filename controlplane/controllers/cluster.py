@@ -7,6 +7,10 @@ the node lifecycle controller judges kubelets by their status updates. Nothing i
 and the condition already says True, so a healthy cluster costs its syncer's writes and none of ours. A silent
 syncer makes no events, so after each look at a healthy cluster the controller looks again when its heartbeat will
 have grown too old. Clusters live in root only (admission refuses them elsewhere).
+
+A Cluster deleted is a cluster gone for good: its syncer's finalizer is taken off every Deployment (so that no
+Deployment and no workspace waits for a syncer that will never come back) and its mirror pods are deleted. The
+control plane does it on the deletion and again at start, for Clusters deleted while it was down.
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from controlplane import errors
 from controlplane.controllers.workqueue import WorkQueue
 from controlplane.printers import parse_time
 from controlplane.storage.keys import ROOT_WORKSPACE, resource_prefix
-from controlplane.storage.watchcache import DELETED, WatchEvent
-from controlplane.store import Store, rfc3339
-from syncer.naming import CLUSTER_LABEL
+from controlplane.storage.watchcache import WatchEvent
+from controlplane.store import DeleteOptions, Store, rfc3339
+from syncer.naming import CLUSTER_LABEL, finalizer_cluster, syncer_finalizer
 from syncer.status import cluster_summaries, stale_deployment
 from syncer.up import stale_mirror_status
 
@@ -70,14 +74,19 @@ class ClusterHealthController:
 
     def on_event(self, event: WatchEvent) -> None:
         key = event.key
-        if ((key.workspace, key.group, key.resource) == (ROOT_WORKSPACE, WORKLOAD_GROUP, self.clusters.plural)
-                and event.type != DELETED):
+        if (key.workspace, key.group, key.resource) == (ROOT_WORKSPACE, WORKLOAD_GROUP, self.clusters.plural):
             self.queue.add(key.name)
 
     def resync(self) -> None:
         resource = (ROOT_WORKSPACE, WORKLOAD_GROUP, self.clusters.plural)
         for cached in self.store.cache.list(resource, resource_prefix(*resource)):
             self.queue.add(cached.key.name)
+        # Clusters deleted while the control plane was down still have finalizers out.
+        for cached in self.store.cache.list_everywhere("apps", "deployments"):
+            for finalizer in cached.obj["metadata"].get("finalizers") or ():
+                cluster = finalizer_cluster(finalizer)
+                if cluster is not None:
+                    self.queue.add(cluster)
 
     def start(self) -> None:
         self.resync()
@@ -86,6 +95,7 @@ class ClusterHealthController:
     async def _sync(self, name: str) -> bool:
         cached = self.store.peek(ROOT_WORKSPACE, self.clusters, "", name)
         if cached is None:
+            await self._release(name)
             return True
         now = datetime.now(UTC)
         status, reason, message, recheck = heartbeat_health(cached.obj, now, self.threshold)
@@ -120,10 +130,37 @@ class ClusterHealthController:
             await self._write(key.workspace, DEPLOYMENTS, key.namespace, key.name,
                               lambda deployment: stale_deployment(deployment, cluster, last_seen, now))
 
+    async def _release(self, cluster: str) -> None:
+        """What a deleted Cluster's syncer held or made upstream: its finalizers go, its mirror pods too."""
+        finalizer = syncer_finalizer(cluster)
+        for cached in self.store.cache.list_everywhere("apps", "deployments"):
+            if finalizer not in (cached.obj["metadata"].get("finalizers") or ()):
+                continue
+            key = cached.key
+
+            def release(deployment: dict[str, Any]) -> dict[str, Any]:
+                meta = deployment["metadata"]
+                meta["finalizers"] = [f for f in meta.get("finalizers") or () if f != finalizer]
+                return deployment
+
+            log.info("cluster %s is gone: releasing deployment %s/%s in %s", cluster, key.namespace, key.name,
+                     key.workspace)
+            await self._write(key.workspace, DEPLOYMENTS, key.namespace, key.name, release, subresource="")
+        for cached in self.store.cache.list_everywhere("", "pods"):
+            if (cached.obj["metadata"].get("labels") or {}).get(CLUSTER_LABEL) != cluster:
+                continue
+            key = cached.key
+            try:
+                await self.store.delete(key.workspace, PODS, key.namespace, key.name,
+                                        DeleteOptions(grace_period_seconds=0))
+            except errors.StatusError as exc:
+                if exc.code != 404:
+                    raise
+
     async def _write(self, workspace: str, rt: ResourceType, namespace: str, name: str,
-                     mutate: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+                     mutate: Callable[[dict[str, Any]], dict[str, Any]], *, subresource: str = "status") -> None:
         try:
-            await self.store.guaranteed_update(workspace, rt, namespace, name, mutate, subresource="status")
+            await self.store.guaranteed_update(workspace, rt, namespace, name, mutate, subresource=subresource)
         except errors.StatusError as exc:
             if exc.code != 404:
                 raise

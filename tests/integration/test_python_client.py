@@ -87,6 +87,19 @@ def test_delete_returns_a_success_status_naming_the_object(core: client.CoreV1Ap
                       "details": {"name": "settings", "kind": "configmaps", "uid": uid}}
 
 
+def test_deleting_a_service_or_service_account_returns_the_deleted_object(core: client.CoreV1Api) -> None:
+    # As kube-apiserver answers for these kinds; the client deserializes the answer as a V1Service /
+    # V1ServiceAccount and fails on a Status.
+    core.create_namespaced_service(NS, {"metadata": {"name": "web"},
+                                        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    core.create_namespaced_service_account(NS, {"metadata": {"name": "robot"}})
+    service = core.delete_namespaced_service("web", NS)
+    account = core.delete_namespaced_service_account("robot", NS)
+    assert isinstance(service, client.V1Service) and service.metadata.name == "web"
+    assert service.spec.ports[0].port == 80
+    assert isinstance(account, client.V1ServiceAccount) and account.metadata.name == "robot"
+
+
 def test_create_duplicate_is_409_already_exists(core: client.CoreV1Api) -> None:
     core.create_namespaced_config_map(NS, cm("settings"))
     with pytest.raises(ApiException) as err:

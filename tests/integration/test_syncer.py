@@ -300,3 +300,44 @@ def test_drift_on_the_cluster_is_reverted(linked: Linked, tmp_path: Path) -> Non
                .returncode == 0 and json.loads(r.stdout)["metadata"]["uid"] != uid, timeout=WAIT,
                what="the deleted Deployment made again")
     hank("rollout", "status", "deployment/web", "--timeout=60s")
+
+
+def test_services_go_down_with_their_namespace_which_goes_once_nothing_is_left_in_it(
+        linked: Linked, tmp_path: Path) -> None:
+    ivy = tenant(linked, tmp_path, "ivy")
+    ivy("create", "configmap", "settings", "--from-literal=mode=fast")
+    ivy("apply", "-f", "-", input=deployment("web", 1, """\
+        - name: web
+          image: nginx:1.27
+          envFrom: [{configMapRef: {name: settings}}]
+        """))
+    ivy("expose", "deployment", "web", "--port=80")
+    downstream = t.downstream_namespace(ivy.workspace, "default")
+    cluster = linked.cluster.kubectl
+
+    def service_down() -> dict[str, Any] | None:
+        found = cluster.run("get", "service", "web", "-n", downstream, "-o", "json", check=False)
+        return json.loads(found.stdout) if found.returncode == 0 else None
+
+    copy = eventually(service_down, timeout=WAIT, what="the Service on the cluster")
+    upstream = json.loads(ivy("get", "service", "web", "-o", "json"))
+    assert copy["spec"]["selector"] == {"app": "web"}
+    assert copy["spec"]["ports"][0]["port"] == 80
+    assert copy["spec"]["clusterIP"], "the cluster allocated its own address"
+    assert copy["metadata"]["labels"][t.MANAGED_BY_LABEL] == t.MANAGED_BY
+    assert copy["metadata"]["uid"] != upstream["metadata"]["uid"]
+
+    cluster("patch", "service", "web", "-n", downstream, "--type=merge", "-p", '{"spec":{"selector":{"app":"x"}}}')
+    eventually(lambda: (s := service_down()) and s["spec"]["selector"] == {"app": "web"}, timeout=WAIT,
+               what="the edit of the Service on the cluster reverted")
+
+    ivy("delete", "service", "web")
+    eventually(lambda: service_down() is None, timeout=WAIT, what="the Service gone from the cluster")
+    assert cluster.run("get", "namespace", downstream, check=False).returncode == 0, "the Deployment is still there"
+    ivy("delete", "deployment", "web")
+
+    def namespace_gone() -> bool:
+        found = cluster.run("get", "namespace", downstream, check=False)
+        return found.returncode != 0 and "NotFound" in found.stderr
+
+    eventually(namespace_gone, timeout=WAIT, what="the emptied namespace (and the ConfigMap's copy) gone")

@@ -29,6 +29,7 @@ from syncer.translate import (
     UPSTREAM_WORKSPACE_ANNOTATION,
     downstream_namespace,
     downstream_namespace_object,
+    goes_down,
     is_managed,
     needs_update,
     references,
@@ -448,3 +449,12 @@ def test_numbers_compare_by_value_but_not_with_booleans() -> None:
 def test_a_field_the_cluster_lost_its_shape_for_is_drift() -> None:
     assert needs_update({"spec": {"template": {"spec": {}}}}, {"spec": {"template": "garbage"}})
     assert needs_update({"spec": {"ports": [{"port": 80}]}}, {"spec": {"ports": {"port": 80}}})
+
+
+def test_every_service_goes_down_but_the_control_planes_own() -> None:
+    def service(namespace: str, name: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"namespace": namespace, "name": name}}
+
+    assert not goes_down(service("default", "kubernetes"))
+    assert goes_down(service("default", "web"))
+    assert goes_down(service("shop", "kubernetes")), "only the one in default is the control plane's"

@@ -19,8 +19,10 @@ from syncer.translate import (
     UPSTREAM_WORKSPACE_ANNOTATION,
     downstream_namespace,
     downstream_pod_name,
+    finalizer_cluster,
     is_managed,
     mirror_pod_name,
+    syncer_finalizer,
     upstream_locator,
     upstream_of_object,
 )
@@ -124,3 +126,11 @@ def test_a_managed_object_names_its_upstream_object() -> None:
     assert upstream_of_object(obj) == ("root:team-a", "default", "web")
     assert upstream_of_object(_namespace(**{UPSTREAM_WORKSPACE_ANNOTATION: "root:team-a",
                                             UPSTREAM_NAMESPACE_ANNOTATION: "default"})) is None
+
+
+def test_a_syncers_finalizer_names_its_cluster_and_no_other_finalizer_does() -> None:
+    assert syncer_finalizer("edge-1") == "workload.canopy.dev/syncer-edge-1"
+    assert finalizer_cluster(syncer_finalizer("edge-1")) == "edge-1"
+    assert finalizer_cluster("workload.canopy.dev/syncer-") is None
+    assert finalizer_cluster("foregroundDeletion") is None
+    assert finalizer_cluster("example.com/syncer-edge-1") is None

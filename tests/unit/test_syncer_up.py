@@ -26,11 +26,13 @@ from syncer.translate import (
     DOWNSTREAM_NAMESPACE_ANNOTATION,
     DOWNSTREAM_UID_ANNOTATION,
     MIRROR_ANNOTATION,
+    REFUSED_REASON,
     STALE_CONDITION,
     deployment_of,
     downstream_namespace,
     mirror_pod,
     mirror_status,
+    refusal_event,
     stale_mirror_status,
     upstream_event,
 )
@@ -494,3 +496,38 @@ def test_marking_leaves_the_status_it_was_given_alone() -> None:
     stale(status)
     assert status == before
 
+
+
+# ---- a cluster refusing the tenant's object -------------------------------------------------------------------
+
+
+def test_a_refusal_is_a_valid_warning_event_on_the_tenants_object_in_the_clusters_words() -> None:
+    refused = refusal_event(UPSTREAM_DEPLOYMENT, CLUSTER, 'Deployment.apps "api" is invalid: spec.replicas: '
+                            "Invalid value: -1", NOW, None)
+    assert strategy_for("", "Event").validate(refused) == []
+    assert (refused["type"], refused["reason"], refused["count"]) == ("Warning", REFUSED_REASON, 1)
+    assert refused["involvedObject"] == {"kind": "Deployment", "namespace": NS, "name": "api", "uid": DEPLOYMENT_UID,
+                                         "apiVersion": "apps/v1"}
+    assert refused["metadata"]["namespace"] == NS
+    assert refused["metadata"]["labels"] == {CLUSTER_LABEL: CLUSTER}
+    assert refused["message"].startswith(f"cluster {CLUSTER} refused the Deployment: Deployment.apps \"api\" is "
+                                         "invalid: spec.replicas")
+    assert "fix the manifest" in refused["message"], "it says what to do"
+    assert refused["firstTimestamp"] == refused["lastTimestamp"] == NOW
+
+
+def test_a_refusal_that_goes_on_counts_up_on_the_same_event() -> None:
+    first = refusal_event(UPSTREAM_DEPLOYMENT, CLUSTER, "forbidden: exceeded quota", NOW, None)
+    stored = {**first, "metadata": {**first["metadata"], "resourceVersion": "42"}}
+    again = refusal_event(UPSTREAM_DEPLOYMENT, CLUSTER, "forbidden: exceeded quota", LATER, stored)
+    assert again["metadata"]["name"] == first["metadata"]["name"]
+    assert (again["count"], again["firstTimestamp"], again["lastTimestamp"]) == (2, NOW, LATER)
+    assert again["metadata"]["resourceVersion"] == "42", "written over the one read"
+
+
+def test_refusals_by_two_clusters_or_of_two_kinds_are_separate_events() -> None:
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": NS, "uid": "s"}}
+    names = {refusal_event(UPSTREAM_DEPLOYMENT, CLUSTER, "no", NOW, None)["metadata"]["name"],
+             refusal_event(UPSTREAM_DEPLOYMENT, "edge-2", "no", NOW, None)["metadata"]["name"],
+             refusal_event(service, CLUSTER, "no", NOW, None)["metadata"]["name"]}
+    assert len(names) == 3
