@@ -46,6 +46,8 @@ class Informer:
         self._selector = label_selector
         self.cache: dict[Key, dict[str, Any]] = {}
         self.synced = asyncio.Event()
+        # The cache follows the cluster: listed, and no error since. While False it is what was last seen.
+        self.connected = False
         self._loop = asyncio.get_running_loop()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"informer-{name}", daemon=True)
@@ -78,11 +80,15 @@ class Informer:
             self.cache = fresh
             for obj in gone:
                 self._on_change("DELETED", obj)
+            self.connected = True
             for obj in items:
                 self._on_change("ADDED", obj)
             self.synced.set()
 
         self._loop.call_soon_threadsafe(apply)
+
+    def _disconnected(self) -> None:
+        self.connected = False
 
     def _run(self) -> None:
         delay = 0.2
@@ -108,8 +114,10 @@ class Informer:
                 if exc.status == 410:
                     log.info("%s: watch expired; relisting", self.name)
                     continue
+                self._loop.call_soon_threadsafe(self._disconnected)
                 log.warning("%s: %s; retrying in %.1fs", self.name, exc.reason, delay)
             except (HTTPError, OSError, ValueError) as exc:
+                self._loop.call_soon_threadsafe(self._disconnected)
                 log.warning("%s: cluster unreachable (%s); retrying in %.1fs", self.name, exc, delay)
             time.sleep(delay)
             delay = min(delay * 2, _RETRY_MAX_SECONDS)

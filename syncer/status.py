@@ -252,3 +252,17 @@ def stale_deployment(upstream: Mapping[str, Any], cluster: str, last_seen: str, 
         return copy.deepcopy(dict(upstream))
     summaries[cluster] = {**entry, "staleSince": last_seen}
     return _with_breakdown(upstream, summaries, now)
+
+
+
+def mirror_marked_stale(mirror: Mapping[str, Any]) -> bool:
+    """Whether the control plane has marked a mirror pod stale (its cluster stopped reporting) and its syncer has
+    not written it again since."""
+    return any(isinstance(c, dict) and c.get("type") == STALE_CONDITION and c.get("status") == _TRUE
+               for c in _dict(mirror.get("status")).get("conditions") or [])
+
+
+def deployment_marked_stale(upstream: Mapping[str, Any], cluster: str) -> bool:
+    """Whether the control plane has marked `cluster`'s share of a Deployment stale, as `mirror_marked_stale`."""
+    summary = cluster_summaries(upstream).get(cluster)
+    return bool(summary and summary.get("staleSince"))

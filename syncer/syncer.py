@@ -30,6 +30,7 @@ from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from api import placement as placements
 from api.types import CLUSTER_HEARTBEAT_SECONDS
@@ -128,6 +129,9 @@ class Syncer:
         self.queue: WorkQueue[Item] = WorkQueue("syncer", self._sync)
         self.finalizer = t.syncer_finalizer(cluster)
         self.mirror_uids: dict[tuple[str, str, str], str] = {}  # (workspace, namespace, mirror) -> uid
+        # What the control plane marked stale while this cluster was silent: written again after the next heartbeat
+        # that goes through, not before (until then the caches may hold only what was last seen).
+        self.marked: set[Item] = set()
 
     # ---- running ---------------------------------------------------------------------------------------------
 
@@ -170,7 +174,7 @@ class Syncer:
         while True:
             try:
                 await self._heartbeat()
-            except (UpstreamError, ApiException, OSError) as exc:
+            except (UpstreamError, ApiException, HTTPError, OSError) as exc:
                 log.warning("heartbeat failed: %s; retrying", exc)
             await asyncio.sleep(self.heartbeat_seconds)
 
@@ -204,6 +208,9 @@ class Syncer:
                 if exc.status != 409:
                     raise
         self._follow_workspaces(cluster)
+        for item in self.marked:
+            self.queue.add(item)
+        self.marked.clear()
 
     def _follow_workspaces(self, cluster: dict[str, Any]) -> None:
         """Start following the workspaces the Cluster's status lists, stop following those it no longer does.
@@ -255,7 +262,7 @@ class Syncer:
                 raise
             except Expired:
                 continue
-            except (UpstreamError, OSError, ValueError) as exc:
+            except (UpstreamError, ValueError) as exc:
                 log.warning("workspace %s, %s: %s; retrying in %.1fs", view.name, resource.plural, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
@@ -267,7 +274,7 @@ class Syncer:
             fresh = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in obj.get("items", [])
                      if kind == "Deployment" or t.goes_down(o)}
             for key in set(objects) | set(fresh):
-                self.queue.add((kind, view.name, *key))
+                self._look_again((kind, view.name, *key), fresh.get(key))
             objects.clear()
             objects.update(fresh)
             view.listed_kinds.add(kind)
@@ -277,9 +284,21 @@ class Syncer:
         key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
         if type_ == "DELETED":
             objects.pop(key, None)
+            self.queue.add((kind, view.name, *key))
         else:
             objects[key] = obj
-        self.queue.add((kind, view.name, *key))
+            self._look_again((kind, view.name, *key), obj)
+
+    def _look_again(self, item: Item, upstream: dict[str, Any] | None) -> None:
+        """Queue `item`, unless the control plane marked what this cluster reported in it as stale: then it waits
+        for the next heartbeat that goes through."""
+        stale = upstream is not None and (t.mirror_marked_stale(upstream) if item[0] == "Pod"
+                                          else item[0] == "Deployment"
+                                          and t.deployment_marked_stale(upstream, self.cluster))
+        if stale:
+            self.marked.add(item)
+        else:
+            self.queue.add(item)
 
     def _on_referenced(self, view: WorkspaceView, kind: str, type_: str, obj: dict[str, Any]) -> None:
         """A ConfigMap, Secret or ServiceAccount changed: the Deployments that use it sync it down again."""
@@ -303,13 +322,15 @@ class Syncer:
                 self.queue.add(("MirrorDeleted", view.name, meta["namespace"], meta["name"]))
             return
         for mirror in obj.get("items", []) if type_ == "RELISTED" else [obj]:
-            if type_ == "RELISTED":
-                # Mirrors of pods that went while this workspace was not followed (the cluster unreachable, the
-                # syncer down): looking at each pod again removes those whose pod is gone, refreshes the others.
-                pod_name = t.downstream_pod_name(mirror["metadata"]["name"], self.cluster)
-                if pod_name is not None:
-                    dns = t.downstream_namespace(view.name, mirror["metadata"]["namespace"])
-                    self.queue.add(("Pod", dns, "", pod_name))
+            # Its pod looked at again: that removes a mirror whose pod went while this workspace was not followed
+            # (the cluster unreachable, the syncer down), and puts the pod's status back over a stale mark the
+            # control plane made while the cluster was silent. A mirror that is as its pod is left alone.
+            pod_name = t.downstream_pod_name(mirror["metadata"]["name"], self.cluster)
+            if pod_name is not None:
+                dns = t.downstream_namespace(view.name, mirror["metadata"]["namespace"])
+                pod = self.pods.cache.get((dns, pod_name))
+                if pod is None or mirror.get("status") != t.mirror_status(pod):
+                    self._look_again(("Pod", dns, "", pod_name), mirror)
             if mirror["metadata"].get("deletionTimestamp"):
                 self.queue.add(("MirrorDeleted", view.name, mirror["metadata"]["namespace"],
                                 mirror["metadata"]["name"]))
@@ -368,7 +389,7 @@ class Syncer:
             await handlers[kind](item)
         except NotReady:
             return False
-        except (UpstreamError, ApiException, OSError) as exc:
+        except (UpstreamError, ApiException, HTTPError, OSError) as exc:
             log.warning("syncing %s: %s; will retry", item, exc)
             return False
         return True
@@ -394,6 +415,8 @@ class Syncer:
     async def _sync_deployment(self, item: Item) -> None:
         _, workspace, namespace, name = item
         view = self._known_view(workspace)
+        if not self.deployments.connected:
+            raise NotReady  # the cluster is out of reach; its status would be only what was last seen
         up = view.deployments.get((namespace, name)) if view else None
         dns = t.downstream_namespace(workspace, namespace)
         placement = self._placement(view, namespace) if view is not None and up is not None else None
@@ -438,7 +461,7 @@ class Syncer:
             except UpstreamError as exc:
                 if exc.status != 409:
                     raise
-                self.queue.add(("Deployment", workspace, namespace, name))  # changed meanwhile: look again
+                raise NotReady from exc  # changed meanwhile: look again once the watch has brought the change
 
     async def _sync_service(self, item: Item) -> None:
         """A Service goes to every cluster its namespace is placed on, whatever Deployments there are."""
@@ -552,8 +575,13 @@ class Syncer:
         if located is None:
             return
         workspace, namespace = located
-        if workspace not in self.workspaces:
+        view = self._known_view(workspace)  # a restarted syncer's pods come before its workspaces: they wait
+        if view is None:
             return
+        if not self.pods.connected:
+            # The cluster is out of reach: what the cache holds is only what was last seen, and the control plane
+            # marks it so; it is written again once the pods are listed afresh.
+            raise NotReady
         mirror_name = t.mirror_pod_name(pod_name, self.cluster)
         pod = self.pods.cache.get((dns, pod_name))
         if pod is None:
@@ -561,7 +589,6 @@ class Syncer:
             await self.up.delete(PODS, workspace, namespace, mirror_name, grace_period_seconds=0)
             self.mirror_uids.pop((workspace, namespace, mirror_name), None)
             return
-        view = self.workspaces[workspace]
         owner = view.deployments.get((namespace, t.deployment_of(pod) or ""))
         existing = await self.up.get(PODS, workspace, namespace, mirror_name)
         if existing is None:
@@ -610,9 +637,9 @@ class Syncer:
         if located is None or event is None:
             return
         workspace, namespace = located
-        if workspace not in self.workspaces:
+        view = self._known_view(workspace)
+        if view is None:
             return
-        view = self.workspaces[workspace]
 
         def upstream_uid(kind: str, name: str) -> str | None:
             if kind == "Pod":
@@ -622,6 +649,9 @@ class Syncer:
 
         translated = t.upstream_event(event, namespace, self.cluster, upstream_uid)
         if translated is None:
+            involved = event.get("involvedObject") or {}
+            if involved.get("kind") == "Pod" and (dns, involved.get("name", "")) in self.pods.cache:
+                raise NotReady  # its pod is not mirrored yet (a restarted syncer's events come first): wait for it
             return
         name = translated["metadata"]["name"]
         existing = await self.up.get(EVENTS, workspace, namespace, name)

@@ -3,11 +3,13 @@
 The syncer's kubeconfig (from `canopy cluster register`) points at `root` with a bearer token and the control
 plane's CA; every workspace is the same server under `/clusters/<workspace>`. Watches are streamed (one JSON event
 per line) and surface as `WatchEvent`s; a 410 Gone — the watch's resourceVersion compacted away — raises `Expired`
-so that the caller relists, as client-go's reflector does.
+so that the caller relists, as client-go's reflector does. Every failure, an error answer or no answer at all (the
+control plane down, a connection dropped mid-watch), is an `UpstreamError`, so a caller's retry covers them all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import ssl
@@ -33,6 +35,16 @@ class UpstreamError(Exception):
 
 class Expired(UpstreamError):
     """410 Gone: the resourceVersion a watch started from is gone; list again."""
+
+
+class Unreachable(UpstreamError):
+    """No answer: the control plane cannot be reached, or the connection broke off."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(503, str(cause) or type(cause).__name__, "ServiceUnavailable")
+
+
+_TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
 @dataclass(frozen=True)
@@ -111,14 +123,21 @@ class Upstream:
                       content_type: str = "application/json") -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": content_type} if data is not None else {}
-        async with self.session.request(method, self.base_url + path, data=data, params=params,
-                                        headers=headers) as response:
-            text = await response.text()
+        try:
+            async with self.session.request(method, self.base_url + path, data=data, params=params,
+                                            headers=headers) as response:
+                text = await response.text()
+                status = response.status
+        except _TRANSPORT_ERRORS as exc:
+            raise Unreachable(exc) from exc
+        try:
             payload = json.loads(text) if text else {}
-            if response.status >= 400:
-                error = Expired if response.status == 410 else UpstreamError
-                raise error(response.status, payload.get("message", text), payload.get("reason", ""))
-            return payload
+        except ValueError:
+            payload = {}
+        if status >= 400:
+            error = Expired if status == 410 else UpstreamError
+            raise error(status, payload.get("message", text), payload.get("reason", ""))
+        return payload
 
     async def get(self, resource: Resource, workspace: str, namespace: str, name: str,
                   subresource: str = "") -> dict[str, Any] | None:
@@ -164,19 +183,23 @@ class Upstream:
                     params: Mapping[str, str] | None = None) -> AsyncIterator[WatchEvent]:
         """Events after `resource_version` until the server ends the watch; raises Expired on 410."""
         params = {**(params or {}), "watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true"}
-        async with self.session.get(self.base_url + resource.path(workspace, namespace), params=params,
-                                    timeout=aiohttp.ClientTimeout(total=None, sock_read=None)) as response:
-            if response.status >= 400:
-                text = await response.text()
-                payload = json.loads(text) if text.startswith("{") else {}
-                error = Expired if response.status == 410 else UpstreamError
-                raise error(response.status, payload.get("message", text), payload.get("reason", ""))
-            async for line in response.content:
-                if not line.strip():
-                    continue
-                event = json.loads(line)
-                if event.get("type") == "ERROR":
-                    status = event.get("object") or {}
-                    error = Expired if status.get("code") == 410 else UpstreamError
-                    raise error(int(status.get("code") or 500), status.get("message", ""), status.get("reason", ""))
-                yield WatchEvent(event["type"], event["object"])
+        try:
+            async with self.session.get(self.base_url + resource.path(workspace, namespace), params=params,
+                                        timeout=aiohttp.ClientTimeout(total=None, sock_read=None)) as response:
+                if response.status >= 400:
+                    text = await response.text()
+                    payload = json.loads(text) if text.startswith("{") else {}
+                    error = Expired if response.status == 410 else UpstreamError
+                    raise error(response.status, payload.get("message", text), payload.get("reason", ""))
+                async for line in response.content:
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    if event.get("type") == "ERROR":
+                        status = event.get("object") or {}
+                        error = Expired if status.get("code") == 410 else UpstreamError
+                        raise error(int(status.get("code") or 500), status.get("message", ""),
+                                    status.get("reason", ""))
+                    yield WatchEvent(event["type"], event["object"])
+        except _TRANSPORT_ERRORS as exc:
+            raise Unreachable(exc) from exc

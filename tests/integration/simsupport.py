@@ -9,6 +9,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
 
 from controlplane.etcd_embedded import free_port
 from tests.conftest import Kubectl
@@ -25,16 +28,23 @@ class SimCluster:
     def kubeconfig(self) -> Path:
         return self.data_dir / "kubeconfig"
 
+    @property
+    def port(self) -> int:
+        """The port it serves on, to start it again on the same one."""
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        return int(urlsplit(config["clusters"][0]["cluster"]["server"]).port or 443)
+
     def log(self) -> str:
         return (self.data_dir / "simcluster.log").read_text(errors="replace")
 
 
 @contextlib.contextmanager
 def simulated_cluster(data_dir: Path, *, name: str = "edge-1", nodes: int = 3, node_memory: str = "4Gi",
-                      node_cpu: str = "4", time_scale: float = 0.001) -> Iterator[SimCluster]:
-    port = free_port()
+                      node_cpu: str = "4", time_scale: float = 0.001, port: int | None = None) -> Iterator[SimCluster]:
+    """Started with `data_dir` and `port` again, it is the same cluster after a restart."""
+    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = (data_dir / "simcluster.log").open("wb")
+    log = (data_dir / "simcluster.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "controlplane.cli", "simcluster", "--name", name, "--data-dir", str(data_dir),
          "--port", str(port), "--nodes", str(nodes), "--node-memory", node_memory, "--node-cpu", node_cpu,

@@ -300,12 +300,13 @@ def etcd_keys(etcd: Etcd, prefix: str) -> list[str]:
 
 
 @contextmanager
-def standalone_server(data_dir: Path, *flags: str) -> Iterator[ApiServer]:
+def standalone_server(data_dir: Path, *flags: str, port: int | None = None) -> Iterator[ApiServer]:
     """A `canopy server` with its own embedded etcd (so that it, not the session's server, runs the controllers),
-    started with `flags`; stopped on exit."""
-    port = free_port()
+    started with `flags`; stopped on exit. Started with `data_dir` and `port` again, it is the same server after a
+    restart."""
+    port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = (data_dir / "server.log").open("wb")
+    log = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "controlplane.cli", "server", "--data-dir", str(data_dir), "--port", str(port), *flags],
         stdout=log, stderr=subprocess.STDOUT,

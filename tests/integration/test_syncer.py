@@ -341,3 +341,57 @@ def test_services_go_down_with_their_namespace_which_goes_once_nothing_is_left_i
         return found.returncode != 0 and "NotFound" in found.stderr
 
     eventually(namespace_gone, timeout=WAIT, what="the emptied namespace (and the ConfigMap's copy) gone")
+
+
+def test_a_syncer_killed_mid_rollout_converges_with_nothing_duplicated_or_lost(linked: Linked, tmp_path: Path) -> None:
+    lee = tenant(linked, tmp_path, "lee")
+    # Each new pod takes a couple of seconds to turn ready (200 s scaled by 0.01), one at a time: a slow rollout.
+    lee("apply", "-f", "-", input=deployment("web", 4, """\
+        - name: web
+          image: nginx:1.26
+          readinessProbe: {httpGet: {path: /, port: 80}, initialDelaySeconds: 200, periodSeconds: 10}
+        """).replace("  template:", "  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}\n  template:"))
+    lee("rollout", "status", "deployment/web", "--timeout=90s")
+    downstream = t.downstream_namespace(lee.workspace, "default")
+    cluster = linked.cluster.kubectl
+    uid = json.loads(cluster("get", "deployment", "web", "-n", downstream, "-o", "json"))["metadata"]["uid"]
+
+    lee("set", "image", "deployment/web", "web=nginx:1.27")
+
+    def rolling() -> bool:
+        status = json.loads(cluster("get", "deployment", "web", "-n", downstream, "-o", "json"))
+        image = status["spec"]["template"]["spec"]["containers"][0]["image"]
+        return image == "nginx:1.27" and 0 < (status["status"].get("updatedReplicas") or 0) < 4
+
+    eventually(rolling, timeout=WAIT, what="the rollout under way on the cluster")
+    linked.syncer.kill()
+    linked.syncer.wait(timeout=30)
+    eventually(lambda: "successfully rolled out" in cluster.run(
+        "rollout", "status", "deployment/web", "-n", downstream, "--timeout=1s", check=False).stdout,
+        timeout=WAIT, what="the rollout finished on the cluster while the syncer was away")
+    linked.syncer = start_syncer(linked.syncer_kubeconfig, linked.cluster.kubeconfig, linked.log)
+
+    assert "successfully rolled out" in lee("rollout", "status", "deployment/web", "--timeout=90s")
+    on_cluster = json.loads(cluster("get", "pods", "-n", downstream, "-o", "json"))["items"]
+    assert len(on_cluster) == 4
+    expected = {f"{p['metadata']['name']}.edge-1" for p in on_cluster}
+
+    def mirrored() -> dict[str, dict[str, str]] | None:
+        rows = pods(lee, "app=web")
+        return rows if set(rows) == expected and all(r["STATUS"] == "Running" for r in rows.values()) else None
+
+    eventually(mirrored, timeout=WAIT, what="exactly the cluster's four new pods mirrored, the old ones gone")
+    mirrors = json.loads(lee("get", "pods", "-l", "app=web", "-o", "json"))["items"]
+    assert {m["spec"]["containers"][0]["image"] for m in mirrors} == {"nginx:1.27"}
+    deployments = json.loads(cluster("get", "deployments", "-n", downstream, "-o", "json"))["items"]
+    assert [(d["metadata"]["name"], d["metadata"]["uid"]) for d in deployments] == [("web", uid)], \
+        "the same Deployment, never made twice"
+    up = table_rows_by_name(lee("get", "deployment", "web"))["web"]
+    assert (up["READY"], up["UP-TO-DATE"], up["AVAILABLE"]) == ("4/4", "4", "4")
+
+    def started_events() -> set[str]:
+        events = json.loads(lee("get", "events", "--field-selector", "reason=Started", "-o", "json"))["items"]
+        return {e["involvedObject"]["name"] for e in events} & expected
+
+    eventually(lambda: started_events() == expected, timeout=WAIT,
+               what="the Started events of the pods made while the syncer was away, about their mirrors")

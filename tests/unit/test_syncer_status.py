@@ -35,6 +35,7 @@ from syncer.translate import (
     aggregate_deployment_status,
     cluster_summaries,
     cluster_summary,
+    deployment_marked_stale,
     reflect_deployment_status,
     stale_deployment,
 )
@@ -459,3 +460,12 @@ def test_the_recovered_clusters_next_report_clears_the_mark() -> None:
     assert condition(back["status"], STALE_CONDITION) is None
     available = condition(back["status"], AVAILABLE)
     assert available is not None and available["status"] == "True"
+
+
+def test_a_share_marked_stale_is_known_as_such_until_its_cluster_reports_again() -> None:
+    stale = stale_deployment(two_clusters(), "edge-2", NOW, LATER)
+    assert deployment_marked_stale(stale, "edge-2")
+    assert not deployment_marked_stale(stale, "edge-1"), "only the silent cluster's share"
+    assert not deployment_marked_stale(stale, "edge-3")
+    back = reflect_deployment_status(stale, "edge-2", downstream(2), ["edge-1", "edge-2"], LATER)
+    assert not deployment_marked_stale(back, "edge-2")

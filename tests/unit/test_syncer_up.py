@@ -30,6 +30,7 @@ from syncer.translate import (
     STALE_CONDITION,
     deployment_of,
     downstream_namespace,
+    mirror_marked_stale,
     mirror_pod,
     mirror_status,
     refusal_event,
@@ -531,3 +532,10 @@ def test_refusals_by_two_clusters_or_of_two_kinds_are_separate_events() -> None:
              refusal_event(UPSTREAM_DEPLOYMENT, "edge-2", "no", NOW, None)["metadata"]["name"],
              refusal_event(service, CLUSTER, "no", NOW, None)["metadata"]["name"]}
     assert len(names) == 3
+
+
+def test_a_mirror_marked_stale_is_known_as_such_until_its_pod_is_written_again() -> None:
+    status = mirror_status(serving())
+    assert mirror_marked_stale({"status": stale(status)})
+    assert not mirror_marked_stale({"status": status})
+    assert not mirror_marked_stale({})
