@@ -24,6 +24,12 @@ arrives. In three stages:
    than get/list/watch, the Cluster's heartbeats and the sentinel excepted; downstream: the same verbs, the
    sentinel excepted), and every downstream Deployment must keep its uid.
 
+Baseline, in the same run and the same way: a bare relay written here (a watch on one side, a create on the other
+for each object it sees, nothing else) carries ConfigMaps down (workspace `lat` -> a plain namespace of the
+cluster) and up (the other way), `--deployments` of them one every 100 ms; its latency, from the create's response
+to the copy showing on the other side's watch, is the floor two API servers and a watch each way set. The syncer's
+figures are printed as ratios to it as well (down: its p50 / the relay's down p50; up likewise).
+
 Bars (issue 5): p99 <= 250 ms each way; resync of 1,000 Deployments <= 10 s with zero writes.
 """
 
@@ -317,6 +323,69 @@ class Bench:
             if values:
                 self.results[f"up_{kind}_p50_ms_{label}"] = statistics.median(values)
 
+    async def relay_latency(self) -> None:
+        """The bare relay both ways (see the module's docstring): the floor the syncer is compared with."""
+        relay_ns = "bench-relay"
+        async with self.down.post(f"{self.cluster.url}/api/v1/namespaces",
+                                  json={"metadata": {"name": relay_ns}}) as resp:
+            await check(resp, 201)
+        sides = {
+            "down": (self.up, self.ws_url("lat", "api/v1/namespaces/default/configmaps"),
+                     self.down, f"{self.cluster.url}/api/v1/namespaces/{relay_ns}/configmaps"),
+            "up": (self.down, f"{self.cluster.url}/api/v1/namespaces/{relay_ns}/configmaps",
+                   self.up, self.ws_url("lat", "api/v1/namespaces/default/configmaps")),
+        }
+        for way, (source, source_url, target, target_url) in sides.items():
+            latencies = await self._relay(way, source, source_url, target, target_url)
+            self.results[f"relay_{way}_p50_ms"] = percentile(latencies, 0.5)
+            self.results[f"relay_{way}_p99_ms"] = percentile(latencies, 0.99)
+
+    async def _relay(self, way: str, source: aiohttp.ClientSession, source_url: str, target: aiohttp.ClientSession,
+                     target_url: str) -> list[float]:
+        """Relay ConfigMaps `relay-<way>-N` from source to target; each one's latency in ms."""
+        prefix = f"relay-{way}-"
+        arrived: dict[str, float] = {}
+        relayed: set[str] = set()
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def copy(name: str) -> None:
+            async with target.post(target_url, json={"metadata": {"name": f"{name}-copy"}}) as resp:
+                await check(resp, 201)
+
+        def on_source(type_: str, obj: dict[str, Any], _: float) -> None:
+            name = obj["metadata"]["name"]
+            if type_ == "ADDED" and name.startswith(prefix) and not name.endswith("-copy") and name not in relayed:
+                relayed.add(name)
+                task = asyncio.get_running_loop().create_task(copy(name))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+        def on_target(type_: str, obj: dict[str, Any], at: float) -> None:
+            name = obj["metadata"]["name"]
+            if type_ == "ADDED" and name.startswith(prefix) and name.endswith("-copy"):
+                arrived.setdefault(name.removesuffix("-copy"), at)
+
+        watches = [Watch(source, source_url, {}, on_source), Watch(target, target_url, {}, on_target)]
+        created: dict[str, float] = {}
+        try:
+            for watch in watches:
+                await watch.listed.wait()
+            for i in range(self.args.deployments):
+                name = f"{prefix}{i}"
+                async with source.post(source_url, json={"metadata": {"name": name}}) as resp:
+                    await check(resp, 201)
+                created[name] = time.monotonic()
+                await asyncio.sleep(DOWN_INTERVAL)
+
+            async def all_arrived() -> bool:
+                return created.keys() <= arrived.keys()
+
+            await wait_until(all_arrived, f"the relay's {way} copies", timeout=60)
+        finally:
+            for watch in watches:
+                await watch.stop()
+        return [(arrived[n] - t) * 1000 for n, t in created.items()]
+
     async def quiet(self, seconds: float, timeout: float = 120) -> None:
         """Until the syncer has made no request upstream but watches and heartbeats for `seconds`."""
         path = self.server_data / "audit.log"
@@ -429,6 +498,7 @@ class Bench:
         await self.until_downstream({"web"}, "the first Deployment downstream", timeout=60)
         self.web_namespace = next(ns for (ns, name) in self.down_objects if name == "web")
         await self.web_ready()
+        await self.relay_latency()
         await self.down_latency("1ws", "a")
         await self.up_latency("1ws")
 
@@ -477,13 +547,18 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         r = asyncio.run(Bench(args, Path(tmp)).run())
+    for label in ("1ws", "100ws"):
+        for way in ("down", "up"):
+            r[f"{way}_p50_ratio_to_relay_{label}"] = r[f"{way}_p50_ms_{label}"] / r[f"relay_{way}_p50_ms"]
     print(f"{'measure':<38}{'value':>14}")
     for key, value in r.items():
         print(f"{key:<38}{value:>14.1f}")
     print()
     for label, what in (("1ws", "1 workspace"), ("100ws", "100 workspaces")):
         print(f"{what}: down p50 {r[f'down_p50_ms_{label}']:.0f} ms, p99 {r[f'down_p99_ms_{label}']:.0f} ms; "
-              f"up p50 {r[f'up_p50_ms_{label}']:.0f} ms, p99 {r[f'up_p99_ms_{label}']:.0f} ms (bar p99 <= 250 ms)")
+              f"up p50 {r[f'up_p50_ms_{label}']:.0f} ms, p99 {r[f'up_p99_ms_{label}']:.0f} ms (bar p99 <= 250 ms); "
+              f"p50 {r[f'down_p50_ratio_to_relay_{label}']:.1f}x / {r[f'up_p50_ratio_to_relay_{label}']:.1f}x the "
+              f"bare relay's ({r['relay_down_p50_ms']:.0f} / {r['relay_up_p50_ms']:.0f} ms)")
     print(f"resync of {r['resync_deployments']:.0f} Deployments: converged in {r['resync_converged_s']:.1f} s "
           f"(all listed after {r['resync_listed_s']:.1f} s), {r['resync_upstream_writes']:.0f} writes upstream, "
           f"{r['resync_downstream_writes']:.0f} downstream, {r['resync_uids_changed']:.0f} uids changed "

@@ -2,12 +2,16 @@
 
 The client is synchronous, so each informer (list, then watch from the list's resourceVersion, relisting on 410
 Gone, retrying with back-off on errors) runs in a thread of its own and hands its events to the event loop. Writes
-run in the default executor. `Informer.cache` is the informer's view: (namespace, name) -> object as a dict.
+run in the default executor. `Informer.cache` is the informer's view: (namespace, name) -> object as a dict, as the
+cluster sent it: the client's models are skipped (`_preload_content=False`), which spares their cost and keeps
+every value as it was written (a model would turn a timestamp `...Z` into `...+00:00`, which a mirror would then
+carry).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -15,8 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, config, watch
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from kubernetes.watch.watch import iter_resp_lines
 from urllib3.exceptions import HTTPError
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,10 @@ _WATCH_TIMEOUT_SECONDS = 300
 
 def api_client(kubeconfig: Path) -> client.ApiClient:
     return config.new_client_from_config(config_file=str(kubeconfig))
+
+
+class _Expired(Exception):
+    """The watch's resourceVersion is gone from the cluster's history (410): list again."""
 
 
 def _key(obj: dict[str, Any]) -> Key:
@@ -51,16 +60,12 @@ class Informer:
         self._loop = asyncio.get_running_loop()
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"informer-{name}", daemon=True)
-        self._serializer = client.ApiClient()
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._stopped.set()
-
-    def _to_dict(self, obj: Any) -> dict[str, Any]:
-        return obj if isinstance(obj, dict) else self._serializer.sanitize_for_serialization(obj)
 
     def _deliver(self, type_: str, obj: dict[str, Any]) -> None:
         def apply() -> None:
@@ -87,6 +92,28 @@ class Informer:
 
         self._loop.call_soon_threadsafe(apply)
 
+    def _watch(self, version: str) -> str:
+        """Deliver the events after `version` until the cluster ends the watch; the resourceVersion reached."""
+        response = self._list(label_selector=self._selector, resource_version=version, watch=True,
+                              allow_watch_bookmarks=True, timeout_seconds=_WATCH_TIMEOUT_SECONDS,
+                              _preload_content=False)
+        try:
+            for line in iter_resp_lines(response):
+                if self._stopped.is_set():
+                    return version
+                event = json.loads(line)
+                obj = event.get("object") or {}
+                if event.get("type") == "ERROR":
+                    if obj.get("code") == 410:
+                        raise _Expired
+                    raise ApiException(status=obj.get("code") or 500, reason=obj.get("message", ""))
+                version = (obj.get("metadata") or {}).get("resourceVersion", version)
+                if event.get("type") != "BOOKMARK":
+                    self._deliver(event["type"], obj)
+        finally:
+            response.release_conn()
+        return version
+
     def _disconnected(self) -> None:
         self.connected = False
 
@@ -94,22 +121,15 @@ class Informer:
         delay = 0.2
         while not self._stopped.is_set():
             try:
-                listed = self._list(label_selector=self._selector)
-                items = [self._to_dict(o) for o in listed.items]
-                self._relisted(items)
-                version = listed.metadata.resource_version
+                listed = json.loads(self._list(label_selector=self._selector, _preload_content=False).data)
+                self._relisted(listed.get("items") or [])
+                version = listed["metadata"]["resourceVersion"]
                 delay = 0.2
                 while not self._stopped.is_set():
-                    stream = watch.Watch().stream(self._list, label_selector=self._selector,
-                                                  resource_version=version, timeout_seconds=_WATCH_TIMEOUT_SECONDS,
-                                                  allow_watch_bookmarks=True)
-                    for event in stream:
-                        if self._stopped.is_set():
-                            return
-                        obj = self._to_dict(event["object"])
-                        version = (obj.get("metadata") or {}).get("resourceVersion", version)
-                        if event["type"] != "BOOKMARK":
-                            self._deliver(event["type"], obj)
+                    version = self._watch(version)
+            except _Expired:
+                log.info("%s: watch expired; relisting", self.name)
+                continue
             except ApiException as exc:
                 if exc.status == 410:
                     log.info("%s: watch expired; relisting", self.name)

@@ -267,6 +267,10 @@ def create_app(store: Store, registry: Registry, version: dict[str, str], audit:
 
     app.on_cleanup.append(stop)
     if tunnels is not None:
-        app.router.add_get(TUNNEL_PATH, tunnel_route(tunnels, lambda request: authenticate(request, tokens)))
+        def tunnel_user(request: web.Request) -> UserInfo:
+            request[USER_KEY] = user = authenticate(request, tokens)  # the audit line names the syncer
+            return user
+
+        app.router.add_get(TUNNEL_PATH, tunnel_route(tunnels, tunnel_user))
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app

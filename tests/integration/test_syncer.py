@@ -132,6 +132,8 @@ def test_a_crash_in_the_cluster_is_seen_in_the_workspace_with_kubectl_alone(link
     assert deploy["READY"] == "0/2"
     pod: dict[str, Any] = json.loads(alice("get", "pod", name, "-o", "json"))
     assert pod["metadata"]["labels"]["workload.canopy.dev/cluster"] == "edge-1"
+    times = [pod["status"]["startTime"], *(c["lastTransitionTime"] for c in pod["status"]["conditions"])]
+    assert all(time.endswith("Z") for time in times), f"timestamps as the cluster wrote them (RFC 3339, UTC): {times}"
 
 
 def test_logs_of_a_mirrored_pod_come_through_the_syncers_tunnel(linked: Linked, tmp_path: Path) -> None:
@@ -270,6 +272,9 @@ def test_a_restarted_syncer_converges_without_writing_anything_that_did_not_chan
         eventually(resynced, timeout=WAIT, what="the restarted syncer having synced the workspace")
     except AssertionError:
         raise AssertionError(f"{linked.log.read_text()}\nrestarted at {restarted}") from None
+    tunnels = [e for e in audit(upstream_audit, "") if e["path"] == "/services/syncer-tunnel/edge-1"]
+    assert tunnels and {(e["user"], e["code"]) for e in tunnels} == {("system:syncer:edge-1", 101)}, \
+        "the stopped syncer's tunnel is in the audit log under its name"
     writes = [e for e in audit(upstream_audit, restarted) if e.get("workspace") == workspace
               and e.get("user") == "system:syncer:edge-1" and e.get("verb") not in ("get", "list", "watch")]
     made = [(e.get("verb"), e.get("resource"), e.get("name"), e.get("code")) for e in writes]
