@@ -72,6 +72,14 @@ def _add_quantities(a: str, b: str) -> str:
     return str(Quantity(total, parse_quantity(b).format))
 
 
+def _revision(obj: dict[str, Any]) -> int:
+    """The control plane's resourceVersions are etcd revisions: ordered integers."""
+    try:
+        return int(obj["metadata"].get("resourceVersion") or 0)
+    except ValueError:
+        return 0
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -84,15 +92,24 @@ class WorkspaceView:
     namespaces: set[str] = field(default_factory=set)  # placed on this cluster (the Cluster's status says)
     deployments: dict[Key, dict[str, Any]] = field(default_factory=dict)
     services: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    mirrors: dict[Key, dict[str, Any]] = field(default_factory=dict)  # this cluster's mirror pods
     placements: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name
     task: asyncio.Task[None] | None = None
     listed_kinds: set[str] = field(default_factory=set)
 
     @property
     def listed(self) -> bool:
-        """Its Deployments, Services and Placements have been listed: until then, "not there" means "not known
-        yet"."""
-        return {"Deployment", "Service", "Placement"} <= self.listed_kinds
+        """Its Deployments, Services, Placements and mirrors have been listed: until then, "not there" means "not
+        known yet"."""
+        return {"Deployment", "Service", "Placement", "Pod"} <= self.listed_kinds
+
+    def keep_mirror(self, mirror: dict[str, Any]) -> None:
+        """Remember `mirror` as written or watched, unless what is remembered is newer (a write's answer can come
+        before the watch brings an older change)."""
+        key = (mirror["metadata"]["namespace"], mirror["metadata"]["name"])
+        known = self.mirrors.get(key)
+        if known is None or _revision(known) <= _revision(mirror):
+            self.mirrors[key] = mirror
 
     def synced(self, kind: str) -> dict[Key, dict[str, Any]]:
         """The upstream objects of `kind` ("Deployment" or "Service") this workspace has."""
@@ -128,7 +145,6 @@ class Syncer:
         self.served: set[str] = set()  # as the Cluster's status last said, followed or not yet
         self.queue: WorkQueue[Item] = WorkQueue("syncer", self._sync)
         self.finalizer = t.syncer_finalizer(cluster)
-        self.mirror_uids: dict[tuple[str, str, str], str] = {}  # (workspace, namespace, mirror) -> uid
         # What the control plane marked stale while this cluster was silent: written again after the next heartbeat
         # that goes through, not before (until then the caches may hold only what was last seen).
         self.marked: set[Item] = set()
@@ -311,6 +327,13 @@ class Syncer:
 
     def _on_mirror(self, view: WorkspaceView, type_: str, obj: dict[str, Any]) -> None:
         """A tenant deleting a mirror pod deletes the pod on the cluster (its ReplicaSet makes a new one)."""
+        if type_ == "RELISTED":
+            view.mirrors = {(m["metadata"]["namespace"], m["metadata"]["name"]): m for m in obj.get("items", [])}
+            view.listed_kinds.add("Pod")
+        elif type_ == "DELETED":
+            view.mirrors.pop((obj["metadata"]["namespace"], obj["metadata"]["name"]), None)
+        else:
+            view.keep_mirror(obj)
         if type_ == "DELETED":
             # Gone at once (a forced delete, or a mirror not bound yet): its pod goes too. When that pod is gone
             # already, it was the syncer that removed the mirror.
@@ -584,13 +607,14 @@ class Syncer:
             raise NotReady
         mirror_name = t.mirror_pod_name(pod_name, self.cluster)
         pod = self.pods.cache.get((dns, pod_name))
+        existing = view.mirrors.get((namespace, mirror_name))
         if pod is None:
-            # A mirror is bound to a node, so a plain delete would leave it Terminating: its "kubelet" is here.
-            await self.up.delete(PODS, workspace, namespace, mirror_name, grace_period_seconds=0)
-            self.mirror_uids.pop((workspace, namespace, mirror_name), None)
+            if existing is not None:
+                # A mirror is bound to a node, so a plain delete would leave it Terminating: its "kubelet" is here.
+                await self.up.delete(PODS, workspace, namespace, mirror_name, grace_period_seconds=0)
+                view.mirrors.pop((namespace, mirror_name), None)
             return
         owner = view.deployments.get((namespace, t.deployment_of(pod) or ""))
-        existing = await self.up.get(PODS, workspace, namespace, mirror_name)
         if existing is None:
             mirror = t.mirror_pod(pod, namespace, owner, self.cluster)
             try:
@@ -601,7 +625,7 @@ class Syncer:
                 existing = await self.up.get(PODS, workspace, namespace, mirror_name)
                 if existing is None:
                     return
-        self.mirror_uids[(workspace, namespace, mirror_name)] = existing["metadata"]["uid"]
+            view.keep_mirror(existing)
         node = (pod.get("spec") or {}).get("nodeName")
         if node and not (existing.get("spec") or {}).get("nodeName"):
             # Mirrored before it was scheduled: bound now, so that the mirror shows its node and deleting it
@@ -610,10 +634,17 @@ class Syncer:
             existing = await self.up.get(PODS, workspace, namespace, mirror_name)
             if existing is None:
                 return
+            view.keep_mirror(existing)
         status = t.mirror_status(pod)
         if existing.get("status") != status:
-            await self.up.replace(PODS, workspace, namespace, mirror_name, {**existing, "status": status},
-                                  subresource="status")
+            try:
+                written = await self.up.replace(PODS, workspace, namespace, mirror_name,
+                                                {**existing, "status": status}, subresource="status")
+            except UpstreamError as exc:
+                if exc.status not in (404, 409):
+                    raise
+                raise NotReady from exc  # changed or gone meanwhile: once the watch has brought that, again
+            view.keep_mirror(written)
 
     async def _delete_downstream_pod(self, item: Item) -> None:
         _, workspace, namespace, mirror_name = item
@@ -643,7 +674,8 @@ class Syncer:
 
         def upstream_uid(kind: str, name: str) -> str | None:
             if kind == "Pod":
-                return self.mirror_uids.get((workspace, namespace, name))
+                mirror = view.mirrors.get((namespace, name))
+                return mirror["metadata"]["uid"] if mirror else None
             deployment = view.deployments.get((namespace, name)) if kind == "Deployment" else None
             return deployment["metadata"]["uid"] if deployment else None
 
