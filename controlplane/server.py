@@ -206,17 +206,17 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
         await bind_masters_in_root(store)
         if config.compaction_interval > 0:
             compactor = asyncio.create_task(run_compactor(storage, config.compaction_interval), name="compactor")
+        # The control plane serves its mirrored pods' logs through the syncers' tunnels; a simulated cluster its own.
+        tunnels = None if config.cluster_name else Tunnels()
         if config.run_controllers:
             controllers = asyncio.create_task(
                 lead(storage, lambda: start_controllers(
                     store, url, cluster_heartbeat_threshold=config.cluster_heartbeat_threshold,
-                    cluster_unhealthy_grace=config.cluster_unhealthy_grace,
+                    cluster_unhealthy_grace=config.cluster_unhealthy_grace, pod_logs=tunnels,
                 )),
                 name="leader-election",
             )
         audit.open()
-        # The control plane serves its mirrored pods' logs through the syncers' tunnels; a simulated cluster its own.
-        tunnels = None if config.cluster_name else Tunnels()
         app = create_app(store, BUILTIN if config.cluster_name else SERVED, build_version(), audit,
                          config.pod_logs or tunnels, tunnels)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)

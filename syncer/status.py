@@ -213,6 +213,9 @@ def aggregate_deployment_status(upstream: Mapping[str, Any], per_cluster: Mappin
              for c, s in sorted(per_cluster.items()) if s is not None and s.get("staleSince")]
     if stale:
         conditions.append(_condition(before, STALE_CONDITION, _TRUE, CLUSTER_UNREACHABLE, _message(stale), now))
+    # Conditions the clusters do not report (the control plane's diagnosis: Healthy) are someone else's: kept.
+    owned = {*_CONDITION_TYPES, STALE_CONDITION}
+    conditions.extend(c for c in before if isinstance(c, dict) and c.get("type") not in owned)
     status["conditions"] = conditions
     if "collisionCount" in previous:
         status["collisionCount"] = previous["collisionCount"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 import subprocess
 import sys
 import time
@@ -14,8 +15,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from controlplane.etcd_embedded import free_port
-from tests.conftest import Kubectl
-from tests.integration.support import eventually
+from tests.conftest import ApiServer, Kubectl
+from tests.integration.support import canopy, eventually, mint
 
 
 @dataclass
@@ -71,3 +72,37 @@ def simulated_cluster(data_dir: Path, *, name: str = "edge-1", nodes: int = 3, n
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@contextlib.contextmanager
+def running_syncer(server: ApiServer, cluster: SimCluster, base: Path, *,
+                   name: str = "edge-1") -> Iterator[subprocess.Popen[bytes]]:
+    """`cluster` registered with `server` as Cluster `name` (every workspace allowed; once, so that this can be
+    started again), and its `canopy syncer` running, heartbeating every 0.5 s; stopped on exit."""
+    kubeconfig = base / f"{name}-syncer.kubeconfig"
+    if not kubeconfig.exists():
+        canopy("cluster", "register", name, "--kubeconfig", str(server.admin_kubeconfig), "--allow-workspace",
+               "root:*", "-o", str(kubeconfig))
+    with (base / f"{name}-syncer.log").open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "controlplane.cli", "syncer", "--cluster", name, "--kubeconfig",
+             str(kubeconfig), "--cluster-kubeconfig", str(cluster.kubeconfig), "--heartbeat-seconds", "0.5"],
+            stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def placed_tenant(server: ApiServer, tmp_path: Path, user: str, *, cluster: str = "edge-1",
+                  timeout: float = 60) -> Kubectl:
+    """kubectl for `user` in a new workspace of theirs, with a Placement that has chosen `cluster`."""
+    name = f"{user}-{secrets.token_hex(3)}"
+    canopy("workspace", "create", name, "--owner", user, "--kubeconfig", str(server.admin_kubeconfig))
+    kubectl = mint(server, f"root:{name}", user, tmp_path / f"{user}.kubeconfig")
+    kubectl("apply", "-f", "-", input="apiVersion: workload.canopy.dev/v1alpha1\nkind: Placement\n"
+                                      "metadata: {name: anywhere}\nspec: {}\n")
+    eventually(lambda: cluster in kubectl("get", "placements"), timeout=timeout,
+               what=f"the placement choosing {cluster}")
+    return kubectl

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import subprocess
 import sys
 import textwrap
@@ -24,8 +23,8 @@ import yaml
 
 from controlplane.pki import load_or_create_ca
 from tests.conftest import ApiServer, Kubectl
-from tests.integration.simsupport import simulated_cluster
-from tests.integration.support import canopy, eventually, mint, standalone_server
+from tests.integration.simsupport import placed_tenant, simulated_cluster
+from tests.integration.support import canopy, eventually, standalone_server
 
 WAIT = 60.0
 
@@ -68,16 +67,6 @@ def restricted_kubeconfig(admin: Path, pki: Path, path: Path) -> None:
     path.write_text(yaml.safe_dump(config))
 
 
-def tenant(server: ApiServer, tmp_path: Path, user: str) -> Kubectl:
-    name = f"{user}-{secrets.token_hex(3)}"
-    canopy("workspace", "create", name, "--owner", user, "--kubeconfig", str(server.admin_kubeconfig))
-    kubectl = mint(server, f"root:{name}", user, tmp_path / f"{user}.kubeconfig")
-    kubectl("apply", "-f", "-", input="apiVersion: workload.canopy.dev/v1alpha1\nkind: Placement\n"
-                                      "metadata: {name: anywhere}\nspec: {}\n")
-    eventually(lambda: "edge-9" in kubectl("get", "placements"), timeout=WAIT, what="the placement choosing edge-9")
-    return kubectl
-
-
 @pytest.fixture(scope="module")
 def restricted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, Kubectl, list[Popen[bytes]]]]:
     base = tmp_path_factory.mktemp("refusals")
@@ -104,7 +93,7 @@ def restricted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiSe
 def test_a_refused_service_is_an_event_on_it_and_the_deployment_beside_it_still_runs(
         restricted: tuple[ApiServer, Kubectl, list[Popen[bytes]]], tmp_path: Path) -> None:
     server, cluster, _ = restricted
-    jo = tenant(server, tmp_path, "jo")
+    jo = placed_tenant(server, tmp_path, "jo", cluster="edge-9")
     jo("create", "deployment", "web", "--image=nginx:1.27")
     jo("expose", "deployment", "web", "--port=80")
 
@@ -129,7 +118,7 @@ def test_a_refused_service_is_an_event_on_it_and_the_deployment_beside_it_still_
 def test_deleting_a_cluster_gone_for_good_releases_what_waited_for_its_syncer(
         restricted: tuple[ApiServer, Kubectl, list[Popen[bytes]]], tmp_path: Path) -> None:
     server, _, syncers = restricted
-    kim = tenant(server, tmp_path, "kim")
+    kim = placed_tenant(server, tmp_path, "kim", cluster="edge-9")
     kim("create", "deployment", "api", "--image=nginx:1.27", "--replicas=2")
     kim("rollout", "status", "deployment/api", "--timeout=60s")
     assert len(kim("get", "pods", "-l", "app=api", "--no-headers").splitlines()) == 2

@@ -6,50 +6,18 @@ server or cluster is the same one (same data directory, same port), as after a r
 from __future__ import annotations
 
 import json
-import secrets
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.conftest import ApiServer, Kubectl
-from tests.integration.simsupport import SimCluster, simulated_cluster
-from tests.integration.support import canopy, eventually, mint, standalone_server, table_rows_by_name
+from tests.conftest import Kubectl
+from tests.integration.simsupport import SimCluster, placed_tenant, running_syncer, simulated_cluster
+from tests.integration.support import eventually, standalone_server, table_rows_by_name
 
 WAIT = 90.0
 # Quick to judge a silent cluster unhealthy (so its mirrors are marked stale), slow to move its share away.
 SERVER_FLAGS = ("--cluster-heartbeat-threshold", "2", "--cluster-unhealthy-grace", "600")
-
-
-@contextmanager
-def syncer(server: ApiServer, cluster: SimCluster, base: Path) -> Iterator[subprocess.Popen[bytes]]:
-    kubeconfig = base / "syncer.kubeconfig"
-    if not kubeconfig.exists():
-        canopy("cluster", "register", "edge-1", "--kubeconfig", str(server.admin_kubeconfig), "--allow-workspace",
-               "root:*", "-o", str(kubeconfig))
-    with (base / "syncer.log").open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "controlplane.cli", "syncer", "--cluster", "edge-1", "--kubeconfig",
-             str(kubeconfig), "--cluster-kubeconfig", str(cluster.kubeconfig), "--heartbeat-seconds", "0.5"],
-            stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def tenant(server: ApiServer, tmp_path: Path, user: str) -> Kubectl:
-    name = f"{user}-{secrets.token_hex(3)}"
-    canopy("workspace", "create", name, "--owner", user, "--kubeconfig", str(server.admin_kubeconfig))
-    kubectl = mint(server, f"root:{name}", user, tmp_path / f"{user}.kubeconfig")
-    kubectl("apply", "-f", "-", input="apiVersion: workload.canopy.dev/v1alpha1\nkind: Placement\n"
-                                      "metadata: {name: anywhere}\nspec: {}\n")
-    eventually(lambda: "edge-1" in kubectl("get", "placements"), timeout=WAIT, what="the placement choosing edge-1")
-    return kubectl
 
 
 def downstream_pods(cluster: SimCluster, namespace: str) -> list[dict[str, Any]]:
@@ -71,9 +39,9 @@ def mirrors_match(kubectl: Kubectl, cluster: SimCluster, namespace: str, count: 
 def test_a_control_plane_outage_is_caught_up_on_both_ways(tmp_path: Path) -> None:
     with simulated_cluster(tmp_path / "edge-1", name="edge-1", nodes=1, time_scale=0.01) as cluster, \
             standalone_server(tmp_path / "server", *SERVER_FLAGS) as server, \
-            syncer(server, cluster, tmp_path):
+            running_syncer(server, cluster, tmp_path):
         port = urlsplit(server.url).port
-        mo = tenant(server, tmp_path, "mo")
+        mo = placed_tenant(server, tmp_path, "mo")
         mo("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
         mo("rollout", "status", "deployment/web", "--timeout=60s")
         namespace = json.loads(mo("get", "pods", "-l", "app=web", "-o", "json"))["items"][0]["metadata"][
@@ -104,8 +72,8 @@ def test_a_cluster_outage_marks_what_came_from_it_stale_and_is_caught_up_on(tmp_
         stack.callback(first_run.close)
         cluster = first_run.enter_context(simulated_cluster(cluster_dir, name="edge-1", nodes=1, time_scale=0.01))
         port = cluster.port
-        running = stack.enter_context(syncer(server, cluster, tmp_path))
-        noa = tenant(server, tmp_path, "noa")
+        running = stack.enter_context(running_syncer(server, cluster, tmp_path))
+        noa = placed_tenant(server, tmp_path, "noa")
         noa("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
         noa("rollout", "status", "deployment/web", "--timeout=60s")
         namespace = json.loads(noa("get", "pods", "-l", "app=web", "-o", "json"))["items"][0]["metadata"][

@@ -469,3 +469,12 @@ def test_a_share_marked_stale_is_known_as_such_until_its_cluster_reports_again()
     assert not deployment_marked_stale(stale, "edge-3")
     back = reflect_deployment_status(stale, "edge-2", downstream(2), ["edge-1", "edge-2"], LATER)
     assert not deployment_marked_stale(back, "edge-2")
+
+
+def test_a_condition_the_clusters_do_not_report_is_kept_as_it_is() -> None:
+    healthy = {"type": "Healthy", "status": "False", "reason": "OOMKilled", "message": "container app went over",
+               "lastTransitionTime": NOW, "lastUpdateTime": NOW}
+    upstream = {**UPSTREAM, "status": {"conditions": [healthy]}}
+    body = reflect_deployment_status(upstream, "edge-1", downstream(2), ["edge-1"], LATER)
+    assert [c for c in body["status"]["conditions"] if c["type"] == "Healthy"] == [healthy]
+    assert condition(body["status"], AVAILABLE) is not None

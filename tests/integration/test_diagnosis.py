@@ -1,0 +1,100 @@
+"""The diagnosis in the workspace, end to end: a crash on a simulated cluster, reflected by the syncer, concluded by
+the control plane's diagnosis controller, and read by the tenant with `kubectl describe deployment` alone. Every
+part is a real process."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ApiServer, Kubectl
+from tests.integration.simsupport import placed_tenant, running_syncer, simulated_cluster
+from tests.integration.support import eventually, standalone_server
+
+WAIT = 90.0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    base = tmp_path_factory.mktemp("diagnosis")
+    with standalone_server(base / "server") as server, \
+            simulated_cluster(base / "edge-1", name="edge-1", nodes=1, time_scale=0.01) as cluster, \
+            running_syncer(server, cluster, base):
+        yield server
+
+
+def deployment(name: str, container: str) -> str:
+    return textwrap.dedent(f"""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {{name: {name}}}
+        spec:
+          replicas: 1
+          selector: {{matchLabels: {{app: {name}}}}}
+          template:
+            metadata: {{labels: {{app: {name}}}}}
+            spec:
+              containers:
+        """) + textwrap.indent(textwrap.dedent(container), "      ")
+
+
+def healthy_condition(kubectl: Kubectl, name: str) -> dict[str, Any] | None:
+    status = json.loads(kubectl("get", "deployment", name, "-o", "json")).get("status") or {}
+    return next((c for c in status.get("conditions") or [] if c["type"] == "Healthy"), None)
+
+
+def test_an_oom_kill_is_explained_on_the_deployment_and_the_suggested_limit_heals_it(
+        server: ApiServer, tmp_path: Path) -> None:
+    ana = placed_tenant(server, tmp_path, "ana")
+    ana("apply", "-f", "-", input=deployment("hog", """\
+        - name: hog
+          image: polinux/stress
+          command: [stress]
+          args: ["--vm", "1", "--vm-bytes", "150M"]
+          resources: {limits: {memory: 100Mi}}
+        """))
+    condition = eventually(lambda: (c := healthy_condition(ana, "hog")) and c["status"] == "False" and c,
+                           timeout=WAIT, what="the Healthy condition saying why")
+    assert condition["reason"] == "OOMKilled"
+    assert "went over its memory limit 100Mi" in condition["message"]
+    assert "fix: raise limits.memory of hog from 100Mi to 200Mi" in condition["message"]
+    described = ana("describe", "deployment", "hog")
+    assert re.search(r"Healthy\s+False\s+OOMKilled", described), described
+    assert re.search(r"Warning\s+OOMKilled\s+.*canopy-diagnosis\s+container hog went over", described), described
+
+    ana("set", "resources", "deployment/hog", "-c", "hog", "--limits=memory=200Mi")
+    healed = eventually(lambda: (c := healthy_condition(ana, "hog")) and c["status"] == "True" and c,
+                        timeout=WAIT, what="the suggested limit making it healthy")
+    assert healed["reason"] == "NoFailingPods"
+
+
+def test_an_application_error_quotes_its_last_words_through_the_tunnel(server: ApiServer, tmp_path: Path) -> None:
+    bea = placed_tenant(server, tmp_path, "bea")
+    bea("apply", "-f", "-", input=deployment("api", """\
+        - name: api
+          image: busybox:1.36
+          command: ["sh", "-c", "echo booting; echo 'fatal: DATABASE_URL is not set' >&2; exit 1"]
+        """))
+    condition = eventually(lambda: (c := healthy_condition(bea, "api")) and c["status"] == "False" and c,
+                           timeout=WAIT, what="the Healthy condition saying why")
+    assert condition["reason"] == "ApplicationError"
+    assert "the application chose to exit with 1; its last words: fatal: DATABASE_URL is not set" in \
+        condition["message"], "the previous container's log, read through the syncer's tunnel"
+    events = json.loads(bea("get", "events", "--field-selector", "involvedObject.kind=Deployment", "-o",
+                            "json"))["items"]
+    assert [(e["type"], e["reason"]) for e in events if e["source"].get("component") == "canopy-diagnosis"] == [
+        ("Warning", "ApplicationError")]
+
+
+def test_a_healthy_deployment_is_left_alone(server: ApiServer, tmp_path: Path) -> None:
+    cy = placed_tenant(server, tmp_path, "cy")
+    cy("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
+    cy("rollout", "status", "deployment/web", "--timeout=60s")
+    assert healthy_condition(cy, "web") is None
+    assert "canopy-diagnosis" not in cy("get", "events", "-o", "wide")
