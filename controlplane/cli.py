@@ -17,6 +17,7 @@ from controlplane import admin
 from controlplane.apiserver.requestinfo import valid_workspace
 from controlplane.encryption import EncryptionError, rotate
 from controlplane.etcd_embedded import EtcdStartError
+from controlplane.kubectl_diagnose import main as diagnose_command
 from controlplane.pki import write_atomically
 from controlplane.registry import QuantityError, parse_quantity
 from controlplane.server import ServerConfig, ServerError, run_until_signalled
@@ -233,6 +234,9 @@ def syncer_command(cluster_name: str, kubeconfig_path: Path, cluster_kubeconfig:
                    heartbeat_seconds: float) -> None:
     """Link one physical cluster to the control plane: push placed Deployments down, reflect what happens up."""
     asyncio.run(run_syncer(cluster_name, kubeconfig_path, cluster_kubeconfig, heartbeat_seconds=heartbeat_seconds))
+
+
+main.add_command(diagnose_command)
 
 
 @main.group()

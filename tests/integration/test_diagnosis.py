@@ -5,7 +5,10 @@ part is a real process."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ApiServer, Kubectl
+from tests.conftest import KUBECTL, ApiServer, Kubectl
 from tests.integration.simsupport import placed_tenant, running_syncer, simulated_cluster
 from tests.integration.support import eventually, standalone_server
 
@@ -42,6 +45,16 @@ def deployment(name: str, container: str) -> str:
             spec:
               containers:
         """) + textwrap.indent(textwrap.dedent(container), "      ")
+
+
+def kubectl_diagnose(kubectl: Kubectl, *args: str) -> str:
+    """`kubectl diagnose ...` as a user types it: kubectl finds the plugin the project installed on PATH (kubectl
+    refuses flags before a plugin's name, so the kubeconfig comes from KUBECONFIG)."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "KUBECONFIG": str(kubectl.kubeconfig)}
+    result = subprocess.run([KUBECTL, "diagnose", *args], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def healthy_condition(kubectl: Kubectl, name: str) -> dict[str, Any] | None:
@@ -98,3 +111,41 @@ def test_a_healthy_deployment_is_left_alone(server: ApiServer, tmp_path: Path) -
     cy("rollout", "status", "deployment/web", "--timeout=60s")
     assert healthy_condition(cy, "web") is None
     assert "canopy-diagnosis" not in cy("get", "events", "-o", "wide")
+
+
+def test_kubectl_diagnose_tells_cause_evidence_fix_and_keeps_a_copy_alive_to_look_into(
+        server: ApiServer, tmp_path: Path) -> None:
+    dee = placed_tenant(server, tmp_path, "dee")
+    dee("apply", "-f", "-", input=deployment("worker", """\
+        - name: worker
+          image: busybox:1.36
+          command: ["sh", "-c", "echo 'error: queue unreachable at amqp://mq:5672' >&2; exit 1"]
+          livenessProbe: {exec: {command: ["true"]}}
+        """))
+    eventually(lambda: (c := healthy_condition(dee, "worker")) and c["status"] == "False", timeout=WAIT,
+               what="the diagnosis")
+    report = kubectl_diagnose(dee, "deploy/worker")
+    assert report.startswith("Deployment worker in namespace default: 1 of 1 pods failing\n"), report
+    assert re.search(r"^ApplicationError on cluster edge-1 \(container worker; pods worker-[a-z0-9-]+\.edge-1\)$",
+                     report, re.M), report
+    assert "    last log line: error: queue unreachable at amqp://mq:5672" in report
+    assert re.search(r"^    kubectl logs worker-[a-z0-9-]+\.edge-1 -c worker --previous$", report, re.M), report
+    assert "kubectl diagnose deploy/worker --keep-alive" in report
+
+    machine = json.loads(kubectl_diagnose(dee, "deploy/worker", "-o", "json"))
+    assert [(f["cause"], f["cluster"], f["container"]) for f in machine["findings"]] == [
+        ("ApplicationError", "edge-1", "worker")]
+
+    kept = kubectl_diagnose(dee, "deploy/worker", "--keep-alive")
+    assert kept.startswith("deployment.apps/worker-debug created")
+    debug = eventually(lambda: (r := dee("get", "pods", "-l", "diagnosis.canopy.dev/debug-of=worker", "-o",
+                                         "json")) and [p for p in json.loads(r)["items"]
+                                                       if p["status"].get("phase") == "Running"],
+                       timeout=WAIT, what="the copy's pod running")
+    assert debug[0]["spec"]["containers"][0]["command"] == ["sleep", "infinity"]
+    assert "livenessProbe" not in debug[0]["spec"]["containers"][0]
+    original = json.loads(dee("get", "deployment", "worker", "-o", "json"))
+    assert original["spec"]["template"]["spec"]["containers"][0]["command"][0] == "sh", "the original is unchanged"
+
+    assert kubectl_diagnose(dee, "deploy/worker", "--cleanup") == "deployment.apps/worker-debug deleted\n"
+    assert dee.run("get", "deployment", "worker-debug", check=False).returncode != 0
