@@ -251,12 +251,15 @@ class _Context:
 
     def liveness(self, name: str, spec: Obj) -> Finding | None:
         killed = [e for e in self.events_with("Killing", name) if "liveness" in str(e.get("message", ""))]
-        unhealthy = [str(e.get("message", "")) for e in self.events_with("Unhealthy", name)
+        unhealthy = [str(e.get("message", "")) for e in sorted(self.events_with("Unhealthy", name), key=_when)
                      if str(e.get("message", "")).startswith("Liveness probe failed")]
         if not killed:
             return None
         probe = _dict(spec.get("livenessProbe"))
-        response = unhealthy[-1] if unhealthy else ""
+        # A 404 proves the application answers on that port, just not that path, whatever else failed (each new
+        # container's first probes may well be refused while it starts); otherwise the latest failure speaks.
+        response = next((m for m in unhealthy if (h := _HTTP_STATUS.search(m)) and h.group(1) == "404"),
+                        unhealthy[-1] if unhealthy else "")
         described = _describe_probe(probe)
         evidence = [f"Killing: {killed[-1].get('message', '')}", f"Unhealthy: {response}" if response else "",
                     f"livenessProbe: {described}"]
@@ -273,21 +276,28 @@ class _Context:
                 "(404): the probe, not the application, kills it",
                 evidence, f"point livenessProbe.httpGet.path at a path the application answers with 2xx/3xx "
                 f"(now {get.get('path')})", commands, weight=3)
-        if "connection refused" in response and port is not None and port not in declared:
+        declared.discard(None)
+        give_time = ("give it time to start: a startupProbe with the same check (failureThreshold x periodSeconds "
+                     "longer than the start-up), or a longer initialDelaySeconds")
+        if "connection refused" in response and declared and port not in declared:
             return self.finding(
                 "ProbeMisconfigured", name,
                 f"the liveness probe of {name} knocks on port {port}, where nothing listens: the probe, not the "
                 "application, kills it", evidence,
                 f"point the probe at the port the application listens on (declared: "
-                f"{', '.join(str(p) for p in sorted(declared, key=str) if p) or 'none'})", commands, weight=3)
+                f"{', '.join(str(p) for p in sorted(declared, key=str))})", commands, weight=3)
         if "connection refused" in response:
-            delay = probe.get("initialDelaySeconds", 0)
-            return self.finding(
-                "ProbeMisconfigured", name,
-                f"the liveness probe of {name} starts {delay}s after the container, before the application "
-                "listens: it is killed while still starting", evidence,
-                "give it time to start: a startupProbe with the same check (failureThreshold x periodSeconds "
-                "longer than the start-up), or a longer initialDelaySeconds", commands, weight=3)
+            window = _probe_window(probe)
+            if declared:
+                summary = (f"the liveness probe of {name} gives up {window}s after the container starts, before "
+                           f"the application listens on port {port}: it is killed while still starting")
+                fix = give_time
+            else:
+                summary = (f"the liveness probe of {name} found nothing listening on port {port} within {window}s "
+                           "of the start and killed it: the probe starts before the application listens, or the "
+                           "port is wrong")
+                fix = f"if the application listens on {port}, {give_time}; if not, point the probe at its port"
+            return self.finding("ProbeMisconfigured", name, summary, evidence, fix, commands, weight=3)
         return self.finding(
             "LivenessProbeFailed", name,
             f"container {name} was killed by its liveness probe: the application stopped answering it in time",
@@ -390,6 +400,17 @@ def _describe_probe(probe: Obj) -> str:
     timing = ", ".join(f"{k}={probe[k]}" for k in ("initialDelaySeconds", "periodSeconds", "timeoutSeconds",
                                                   "failureThreshold") if k in probe)
     return f"{target}{', ' + timing if timing else ''}"
+
+
+def _when(event: Obj) -> str:
+    """An event's latest time, for ordering (RFC 3339 strings in UTC order as text)."""
+    return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
+
+
+def _probe_window(probe: Obj) -> int:
+    """Seconds from the container's start until a failing probe gives up: the kubelet's defaults where unset."""
+    return int(probe.get("initialDelaySeconds") or 0) + int(probe.get("periodSeconds") or 10) * int(
+        probe.get("failureThreshold") or 3)
 
 
 def _more_memory(limit: str) -> str:

@@ -175,9 +175,10 @@ class DiagnosisController:
                 if terminated.get("reason") not in _TELLING:
                     continue
                 memo = (pod["metadata"].get("uid", ""), status.get("name", ""), int(status.get("restartCount") or 0))
-                if memo not in self._last_words:
-                    self._last_words[memo] = await self._read(pod, str(status.get("name", "")))
-                found[(pod["metadata"]["name"], status.get("name", ""))] = self._last_words[memo]
+                words = self._last_words.get(memo) or await self._read(pod, str(status.get("name", "")))
+                if words:  # nothing read (the cluster out of reach, the log not there yet): tried again next time
+                    self._last_words[memo] = words
+                found[(pod["metadata"]["name"], status.get("name", ""))] = words
         return found
 
     async def _read(self, pod: dict[str, Any], container: str) -> str:

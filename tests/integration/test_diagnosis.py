@@ -94,8 +94,9 @@ def test_an_application_error_quotes_its_last_words_through_the_tunnel(server: A
           image: busybox:1.36
           command: ["sh", "-c", "echo booting; echo 'fatal: DATABASE_URL is not set' >&2; exit 1"]
         """))
-    condition = eventually(lambda: (c := healthy_condition(bea, "api")) and c["status"] == "False" and c,
-                           timeout=WAIT, what="the Healthy condition saying why")
+    condition = eventually(lambda: (c := healthy_condition(bea, "api")) and c["status"] == "False"
+                           and "its last words" in c["message"] and c, timeout=WAIT,
+                           what="the Healthy condition saying why, in the application's last words")
     assert condition["reason"] == "ApplicationError"
     assert "the application chose to exit with 1; its last words: fatal: DATABASE_URL is not set" in \
         condition["message"], "the previous container's log, read through the syncer's tunnel"
@@ -149,3 +150,109 @@ def test_kubectl_diagnose_tells_cause_evidence_fix_and_keeps_a_copy_alive_to_loo
 
     assert kubectl_diagnose(dee, "deploy/worker", "--cleanup") == "deployment.apps/worker-debug deleted\n"
     assert dee.run("get", "deployment", "worker-debug", check=False).returncode != 0
+
+
+# ---- the labelled set: one manifest per crash class, and controls ------------------------------------------------
+
+# name -> (the container, the cause the diagnosis must conclude, words its message must contain, the fix a user
+# would make as kubectl arguments, or None where the fix is not a manifest change). "" as cause: a control.
+LABELLED: dict[str, tuple[str, str, str, list[str] | None]] = {
+    "finishes": ('- {name: app, image: "busybox:1.36", command: ["sh", "-c", "echo all work done"]}',
+                 "ProcessCompleted", "finished its work and exited 0", None),
+    "exit-255": ('- {name: app, image: "busybox:1.36", command: ["sh", "-c", "exit 255"]}',
+                 "ApplicationError", "it exited with 255", None),
+    "segfault": ('- {name: app, image: "python:3.13", command: ["python3", "-c", '
+                 '"import ctypes; ctypes.string_at(0)"]}',
+                 "SegmentationFault", "segmentation fault (exit 139", None),
+    "sigterm": ('- {name: app, image: "busybox:1.36", command: ["sh", "-c", "sleep 60 & kill -TERM $!; wait $!"]}',
+                "Terminated", "SIGTERM (exit 143), and no probe did it", None),
+    "start-error": ('- {name: app, image: "nginx:1.27", command: ["gunicorn", "app:main"]}',
+                    "StartError", "could not start its command", None),
+    "wrong-path": ("- {name: app, image: nginx:1.27, ports: [{containerPort: 80}], livenessProbe: {httpGet: "
+                   "{path: /healthz, port: 80}, periodSeconds: 1, failureThreshold: 3}}",
+                   "ProbeMisconfigured", "asks for /healthz, which the application does not serve (404)",
+                   ["patch", "deployment/wrong-path", "--type=json", "-p", '[{"op": "replace", "path": '
+                    '"/spec/template/spec/containers/0/livenessProbe/httpGet/path", "value": "/"}]']),
+    "wrong-port": ("- {name: app, image: nginx:1.27, ports: [{containerPort: 80}], livenessProbe: {httpGet: "
+                   "{path: /, port: 8080}, periodSeconds: 1, failureThreshold: 3}}",
+                   "ProbeMisconfigured", "knocks on port 8080, where nothing listens",
+                   ["patch", "deployment/wrong-port", "--type=json", "-p", '[{"op": "replace", "path": '
+                    '"/spec/template/spec/containers/0/livenessProbe/httpGet/port", "value": 80}]']),
+    "eager-probe": ("- {name: app, image: postgres:17, env: [{name: POSTGRES_PASSWORD, value: example}], "
+                    "livenessProbe: {tcpSocket: {port: 5432}, periodSeconds: 1, failureThreshold: 1}}",
+                    "ProbeMisconfigured", "found nothing listening on port 5432 within 1s",
+                    ["patch", "deployment/eager-probe", "--type=json", "-p", '[{"op": "add", "path": '
+                     '"/spec/template/spec/containers/0/livenessProbe/initialDelaySeconds", "value": 10}]']),
+    "not-ready": ("- {name: app, image: nginx:1.27, readinessProbe: {httpGet: {path: /ready, port: 80}, "
+                  "periodSeconds: 1}}", "ReadinessProbeFailing", "never becomes ready",
+                  ["patch", "deployment/not-ready", "--type=json", "-p", '[{"op": "replace", "path": '
+                   '"/spec/template/spec/containers/0/readinessProbe/httpGet/path", "value": "/"}]']),
+    "typo": ("- {name: app, image: ngnix:1.27}", "ImagePullFailed", "did you mean nginx:1.27?",
+             ["set", "image", "deployment/typo", "app=nginx:1.27"]),
+    "no-config": ("- {name: app, image: nginx:1.27, envFrom: [{configMapRef: {name: app-config}}]}",
+                  "MissingConfiguration", "create configmap app-config in namespace default",
+                  ["create", "configmap", "app-config", "--from-literal=MODE=fast"]),
+    "no-key": ("- {name: app, image: nginx:1.27, env: [{name: DB_PASSWORD, valueFrom: {secretKeyRef: "
+               "{name: db, key: password}}}]}", "MissingConfiguration", "add the key password to Secret db",
+               ["patch", "secret", "db", "-p", '{"stringData": {"password": "s3cret"}}']),
+    "no-volume": ("- {name: app, image: nginx:1.27, volumeMounts: [{name: site, mountPath: /usr/share/nginx/html}]}",
+                  "MissingConfiguration", "needs configmap site",
+                  ["create", "configmap", "site", "--from-literal=index.html=hello"]),
+    "too-big": ("- {name: app, image: nginx:1.27, resources: {requests: {memory: 64Gi}}}",
+                "Unschedulable", "no node on cluster edge-1 has the memory",
+                ["set", "resources", "deployment/too-big", "-c", "app", "--requests=memory=64Mi"]),
+    "web": ("- {name: app, image: nginx:1.27}", "", "", None),
+    "sleeper": ('- {name: app, image: "busybox:1.36", command: ["sleep", "infinity"]}', "", "", None),
+    "slow-ready": ("- {name: app, image: nginx:1.27, readinessProbe: {httpGet: {path: /, port: 80}, "
+                   "initialDelaySeconds: 100}}", "", "", None),
+}
+
+
+def labelled_manifest(name: str, container: str) -> str:
+    manifest = deployment(name, container + "\n")
+    if name == "no-volume":
+        manifest += "      volumes:\n      - {name: site, configMap: {name: site}}\n"
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def labelled(server: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
+    """One workspace with every manifest of the labelled set applied at once."""
+    kubectl = placed_tenant(server, tmp_path_factory.mktemp("labelled"), "eve")
+    kubectl("create", "secret", "generic", "db", "--from-literal=user=app")
+    for name, (container, *_) in LABELLED.items():
+        kubectl("apply", "-f", "-", input=labelled_manifest(name, container))
+    return kubectl
+
+
+@pytest.mark.parametrize("name", [n for n, (_, cause, *_) in LABELLED.items() if cause])
+def test_every_crash_class_is_diagnosed_with_its_cause(labelled: Kubectl, name: str) -> None:
+    _, cause, words, _ = LABELLED[name]
+    condition = eventually(lambda: (c := healthy_condition(labelled, name)) and c["status"] == "False" and c,
+                           timeout=WAIT, what=f"the diagnosis of {name}")
+    assert (condition["reason"], words in condition["message"]) == (cause, True), condition["message"]
+
+
+@pytest.mark.parametrize("name", [n for n, (_, _, _, fix) in LABELLED.items() if fix])
+def test_the_suggested_fix_makes_the_workload_healthy(labelled: Kubectl, name: str) -> None:
+    eventually(lambda: (c := healthy_condition(labelled, name)) and c["status"] == "False", timeout=WAIT,
+               what=f"the diagnosis of {name}")
+    fix = LABELLED[name][3]
+    assert fix is not None
+    labelled(*fix)
+    healed = eventually(lambda: (c := healthy_condition(labelled, name)) and c["status"] == "True" and c,
+                        timeout=WAIT, what=f"{name} healthy after its fix")
+    assert healed["reason"] == "NoFailingPods"
+    labelled("rollout", "status", f"deployment/{name}", "--timeout=60s")
+
+
+def test_no_control_is_flagged(labelled: Kubectl) -> None:
+    controls = [n for n, (_, cause, *_) in LABELLED.items() if not cause]
+    for name in controls:
+        labelled("rollout", "status", f"deployment/{name}", "--timeout=90s")
+    eventually(lambda: healthy_condition(labelled, "finishes"), timeout=WAIT, what="the diagnosis at work")
+    assert {name: healthy_condition(labelled, name) for name in controls} == dict.fromkeys(controls)
+    events = json.loads(labelled("get", "events", "--field-selector", "involvedObject.kind=Deployment", "-o",
+                                 "json"))["items"]
+    assert not [e for e in events if e["involvedObject"]["name"] in controls
+                and e["source"].get("component") == "canopy-diagnosis"]

@@ -143,6 +143,16 @@ def test_a_liveness_probe_on_a_wrong_path_is_the_probe_not_the_app() -> None:
     assert found.weight == 3
 
 
+def test_a_404_proves_a_wrong_path_even_after_a_refusal_while_starting() -> None:
+    refused = {**event("Unhealthy", 'Liveness probe failed: Get "http://10.42.0.7:80/healthz": dial tcp '
+                       "10.42.0.7:80: connect: connection refused"), "lastTimestamp": RECENT}
+    not_found = {**event("Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 404"),
+                 "lastTimestamp": LONG_AGO}
+    found = only(run(pod(spec=probed("/healthz"), statuses=[crash_looping(0, "Completed")]),
+                     events=[refused, not_found, LIVENESS_KILL]))
+    assert "which the application does not serve (404)" in found.summary
+
+
 def test_a_liveness_probe_on_a_port_nothing_declares_is_a_wrong_port() -> None:
     events = [event("Unhealthy", 'Liveness probe failed: Get "http://10.42.0.7:8780/": dial tcp 10.42.0.7:8780: '
                     "connect: connection refused"), LIVENESS_KILL]
@@ -157,6 +167,17 @@ def test_a_liveness_probe_refused_on_the_declared_port_starts_too_early() -> Non
     found = only(run(pod(spec=probed(delay=1), statuses=[crash_looping(137)]), events=events))
     assert found.cause == "ProbeMisconfigured"
     assert "startupProbe" in found.fix and "initialDelaySeconds" in found.fix
+
+
+def test_a_refused_liveness_probe_of_a_container_declaring_no_port_names_both_possibilities() -> None:
+    spec = container_spec(image="postgres:17", livenessProbe={"tcpSocket": {"port": 5432}, "periodSeconds": 1,
+                                                              "failureThreshold": 1})
+    events = [event("Unhealthy", "Liveness probe failed: dial tcp 10.42.0.9:5432: connect: connection refused"),
+              LIVENESS_KILL]
+    found = only(run(pod(spec=spec, statuses=[crash_looping(0, "Completed")]), events=events))
+    assert found.cause == "ProbeMisconfigured"
+    assert "nothing listening on port 5432 within 1s" in found.summary
+    assert "startupProbe" in found.fix and "point the probe at its port" in found.fix
 
 
 def test_a_liveness_probe_timing_out_is_the_application_not_answering() -> None:
