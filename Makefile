@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.workspaces
 	$(BIN)/python -m bench.simcluster
 	$(BIN)/python -m bench.syncer
+	$(BIN)/python -m bench.diagnosis
 
 clean:
 	rm -rf $(VENV) .canopy .pytest_cache

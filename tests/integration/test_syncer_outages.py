@@ -36,17 +36,23 @@ def mirrors_match(kubectl: Kubectl, cluster: SimCluster, namespace: str, count: 
             and all(r["STATUS"] == "Running" for r in rows.values()) and not stale)
 
 
+def two_web_pods(kubectl: Kubectl, cluster: SimCluster) -> str:
+    """A Deployment `web` of two nginx pods, rolled out and mirrored; the downstream namespace it runs in."""
+    kubectl("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
+    kubectl("rollout", "status", "deployment/web", "--timeout=60s")
+    namespace = json.loads(kubectl("get", "pods", "-l", "app=web", "-o", "json"))["items"][0]["metadata"][
+        "annotations"]["workload.canopy.dev/downstream-namespace"]
+    eventually(lambda: mirrors_match(kubectl, cluster, namespace, 2), timeout=WAIT, what="two mirrors")
+    return str(namespace)
+
+
 def test_a_control_plane_outage_is_caught_up_on_both_ways(tmp_path: Path) -> None:
     with simulated_cluster(tmp_path / "edge-1", name="edge-1", nodes=1, time_scale=0.01) as cluster, \
             standalone_server(tmp_path / "server", *SERVER_FLAGS) as server, \
             running_syncer(server, cluster, tmp_path):
         port = urlsplit(server.url).port
         mo = placed_tenant(server, tmp_path, "mo")
-        mo("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
-        mo("rollout", "status", "deployment/web", "--timeout=60s")
-        namespace = json.loads(mo("get", "pods", "-l", "app=web", "-o", "json"))["items"][0]["metadata"][
-            "annotations"]["workload.canopy.dev/downstream-namespace"]
-        eventually(lambda: mirrors_match(mo, cluster, namespace, 2), timeout=WAIT, what="two mirrors")
+        namespace = two_web_pods(mo, cluster)
 
         server.process.terminate()  # the control plane goes down; the syncer stays up
         server.process.wait(timeout=30)
@@ -74,11 +80,7 @@ def test_a_cluster_outage_marks_what_came_from_it_stale_and_is_caught_up_on(tmp_
         port = cluster.port
         running = stack.enter_context(running_syncer(server, cluster, tmp_path))
         noa = placed_tenant(server, tmp_path, "noa")
-        noa("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2")
-        noa("rollout", "status", "deployment/web", "--timeout=60s")
-        namespace = json.loads(noa("get", "pods", "-l", "app=web", "-o", "json"))["items"][0]["metadata"][
-            "annotations"]["workload.canopy.dev/downstream-namespace"]
-        eventually(lambda: mirrors_match(noa, cluster, namespace, 2), timeout=WAIT, what="two mirrors")
+        namespace = two_web_pods(noa, cluster)
 
         first_run.close()  # the cluster goes down; the syncer stays up
 
