@@ -31,7 +31,7 @@ from controlplane.registry.quantity import parse_quantity
 from controlplane.storage.keys import ROOT_WORKSPACE
 from controlplane.storage.watchcache import DELETED, WatchEvent
 from controlplane.store import DeleteOptions, Store, now_rfc3339
-from simcluster import images, podconfig, probes, programs
+from simcluster import eviction, images, podconfig, probes, programs
 from simcluster import podstatus as ps
 from simcluster.clock import Clock
 from simcluster.events import NORMAL, WARNING, EventRecorder, Source
@@ -70,6 +70,7 @@ class Container:
     pull_backoff: ps.BackOff = field(default_factory=ps.BackOff)
     stop: asyncio.Future[str] | None = None  # set while running: resolving it stops the process
     task: asyncio.Task[None] | None = None
+    memory: int = 0  # bytes in use while it runs
 
     @property
     def name(self) -> str:
@@ -115,6 +116,7 @@ class PodWorker:
         self.start_time = now_rfc3339()
         self.terminating = False
         self.grace: float | None = None  # the deletion's grace period, once the pod is being deleted
+        self.evicted = ""  # the eviction's message, once the kubelet has evicted the pod
         self.poked = asyncio.Event()
         self.dirty = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -151,7 +153,7 @@ class PodWorker:
 
     def update(self, pod: dict[str, Any]) -> None:
         self.pod = pod
-        if pod["metadata"].get("deletionTimestamp") and not self.terminating:
+        if pod["metadata"].get("deletionTimestamp") and self.terminator is None:
             self.terminating = True
             self.terminator = asyncio.create_task(self._terminate(), name=f"pod-terminate-{self.name}")
 
@@ -201,6 +203,35 @@ class PodWorker:
                 await self.record(WARNING, "FailedMount", message)
             await self._wait_resync(delay)
             delay = min(delay * 2, MOUNT_RETRY_MAX)
+
+    def usage(self) -> eviction.PodUsage:
+        def request(c: Container) -> tuple[int, str]:
+            text = ((c.spec.get("resources") or {}).get("requests") or {}).get("memory")
+            return (int(parse_quantity(str(text)).value), str(text)) if text else (0, "0")
+
+        return eviction.PodUsage((self.namespace, self.name), tuple(
+            eviction.ContainerUsage(c.name, c.memory, *request(c)) for c in self.containers))
+
+    async def evict(self, message: str) -> None:
+        """Evicted for the node's sake: every container killed at once, no restart, the pod Failed (it stays, as
+        evicted pods do, until something deletes it)."""
+        self.evicted = message
+        self.terminating = True
+        self.grace = 0.0
+        await self.record(WARNING, "Evicted", message)
+        stopping = []
+        for c in [*self.init, *self.containers]:
+            if c.stop is not None and not c.stop.done():
+                await self.record(NORMAL, "Killing", f"Stopping container {c.name}", c.field_path)
+                c.stop.set_result("delete")
+                if c.task is not None:
+                    stopping.append(c.task)
+            elif c.task is not None and not c.task.done():
+                c.task.cancel()
+        for task in stopping:
+            with contextlib.suppress(asyncio.CancelledError, PodGone):
+                await task
+        self.changed()
 
     async def _terminate(self) -> None:
         """Stop every container (SIGTERM; SIGKILL after the grace period), then delete the pod for good."""
@@ -330,6 +361,7 @@ class PodWorker:
         started_at = now_rfc3339()
         started = clock.monotonic()
         c.view.state = ps.running(started_at)
+        c.memory = run.memory
         c.view.started = not c.spec.get("startupProbe")
         c.view.ready = c.view.started and not c.spec.get("readinessProbe") and not c.init
         self.changed()
@@ -355,6 +387,7 @@ class PodWorker:
             termination = await self._stop(c, cid, run, c.stop.result(), clock.monotonic() - started)
         logs.finish(cid)
         c.stop = None
+        c.memory = 0
         c.view.state = ps.terminated(termination.exit_code, termination.reason, started_at, now_rfc3339(), cid,
                                      termination.message)
         c.view.ready = c.init and termination.exit_code == 0
@@ -485,6 +518,9 @@ class PodWorker:
             phase = "Failed"
         now = now_rfc3339()
         status: dict[str, Any] = {k: v for k, v in previous.items() if k in ("qosClass", "nominatedNodeName")}
+        if self.evicted:
+            phase = "Failed"
+            status.update(reason="Evicted", message=self.evicted)
         status["phase"] = phase
         status["conditions"] = ps.conditions(
             previous.get("conditions") or [], sandbox_ready=self.sandbox_ready, init=[c.view for c in self.init],
@@ -565,6 +601,7 @@ class PodWorkers:
         self._images: dict[str, set[str]] = {}
         self._next_ip: dict[str, int] = {}
         self.queue: WorkQueue[tuple[str, str]] = WorkQueue("kubelet", self._sync)
+        self._housekeeping: asyncio.Task[None] | None = None
 
     def on_event(self, event: WatchEvent) -> None:
         key = event.key
@@ -587,11 +624,70 @@ class PodWorkers:
     def start(self) -> None:
         self.resync()
         self.queue.start()
+        self._housekeeping = asyncio.create_task(self._evict_under_pressure(), name="eviction-manager")
 
     async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
         await self.queue.stop()
         for worker in self.workers.values():
             worker.cancel()
+
+    async def _evict_under_pressure(self) -> None:
+        """Each node's eviction manager: below the memory threshold, the node is under MemoryPressure and one pod
+        is evicted per housekeeping interval; the condition clears a transition period after the signal does."""
+        last_pressure: dict[str, float] = {}
+        while True:
+            await self.clock.sleep(eviction.HOUSEKEEPING_SECONDS)
+            for node in sorted(self.nodes):
+                capacity = self.node_memory(node)
+                pods = [w.usage() for w in self.workers.values() if w.node == node and not w.evicted]
+                if capacity is None:
+                    continue
+                now = self.clock.monotonic()
+                if not eviction.under_pressure(capacity, pods):
+                    since = last_pressure.get(node)
+                    if since is not None and now - since >= eviction.PRESSURE_TRANSITION_SECONDS:
+                        del last_pressure[node]
+                        await self._memory_pressure(node, eviction.NO_PRESSURE, "NodeHasSufficientMemory")
+                    continue
+                if node not in last_pressure:
+                    await self._memory_pressure(node, eviction.UNDER_PRESSURE, "NodeHasInsufficientMemory")
+                last_pressure[node] = now
+                chosen = eviction.victim(pods)
+                if chosen is None:
+                    continue
+                await self._node_event(node, WARNING, "EvictionThresholdMet", "Attempting to reclaim memory")
+                log.info("node %s low on memory: evicting %s/%s", node, *chosen.key)
+                await self.workers[chosen.key].evict(eviction.message(chosen, capacity, pods))
+
+    async def _memory_pressure(self, node: str, condition: tuple[str, str, str], event: str) -> None:
+        status_, reason, message = condition
+        now = now_rfc3339()
+
+        def write(obj: dict[str, Any]) -> dict[str, Any]:
+            status = obj.setdefault("status", {})
+            status["conditions"] = [
+                {**c, "status": status_, "reason": reason, "message": message, "lastTransitionTime": now,
+                 "lastHeartbeatTime": now} if c.get("type") == "MemoryPressure" else c
+                for c in status.get("conditions") or []]
+            return obj
+
+        assert NODES is not None
+        await self.store.guaranteed_update(ROOT_WORKSPACE, NODES, "", node, write, subresource="status")
+        await self._node_event(node, NORMAL, event, f"Node {node} status is now: {event}")
+
+    async def _node_event(self, node: str, type_: str, reason: str, message: str) -> None:
+        obj = self.node_object(node)
+        if obj is not None:
+            ref = {**obj, "metadata": {**obj["metadata"], "uid": node, "namespace": ""}}
+            await self.recorder.record(ref, Source("kubelet", node), type_, reason, message)
+
+    def node_memory(self, node: str) -> int | None:
+        """The node's memory capacity in bytes, as its Node says."""
+        obj = self.node_object(node)
+        quantity = ((obj or {}).get("status") or {}).get("capacity", {}).get("memory")
+        return int(parse_quantity(str(quantity)).value) if quantity else None
 
     async def _sync(self, item: tuple[str, str]) -> bool:
         namespace, name = item

@@ -256,3 +256,23 @@ def test_no_control_is_flagged(labelled: Kubectl) -> None:
                                  "json"))["items"]
     assert not [e for e in events if e["involvedObject"]["name"] in controls
                 and e["source"].get("component") == "canopy-diagnosis"]
+
+
+def test_an_eviction_for_node_memory_is_node_pressure(server: ApiServer, tmp_path: Path) -> None:
+    # Last in the module: while the node is short of memory it takes no new pod, which would slow the others.
+    fay = placed_tenant(server, tmp_path, "fay")
+    fay("apply", "-f", "-", input=deployment("greedy", """\
+        - name: app
+          image: polinux/stress
+          command: [stress]
+          args: ["--vm", "1", "--vm-bytes", "4000M"]
+        """))
+    try:
+        condition = eventually(lambda: (c := healthy_condition(fay, "greedy")) and c["status"] == "False"
+                               and c["reason"] == "NodePressure" and c, timeout=WAIT,
+                               what="the eviction diagnosed")
+        assert "was evicted: its node on cluster edge-1 ran short of a resource" in condition["message"]
+        report = kubectl_diagnose(fay, "deploy/greedy")
+        assert "status: Failed, reason Evicted: The node was low on resource: memory." in report
+    finally:
+        fay("delete", "deployment", "greedy")

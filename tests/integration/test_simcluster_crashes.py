@@ -493,3 +493,29 @@ def test_a_rolling_update_to_a_broken_image_keeps_old_pods_serving_and_undo_reco
         return len(live) == 4 and all(p["spec"]["containers"][0]["image"] == "nginx:1.27" for p in live)
 
     eventually(recovered, timeout=WAIT, what="four nginx:1.27 pods again")
+
+
+def test_a_node_low_on_memory_evicts_the_pod_furthest_over_its_requests(cluster: SimCluster) -> None:
+    apply(cluster, pod_manifest("hog", """\
+        - name: hog
+          image: polinux/stress
+          command: ["stress"]
+          args: ["--vm", "1", "--vm-bytes", "2000M"]
+        """))
+    eventually(lambda: pod(cluster, "hog")["status"].get("reason") == "Evicted", timeout=WAIT,
+               what="the hog evicted")
+    described = describe(cluster, "hog")
+    assert described_field(described, "Status") == "Failed"
+    assert described_field(described, "Reason") == "Evicted"
+    message = described_field(described, "Message")
+    assert re.fullmatch(r"The node was low on resource: memory\. Threshold quantity: 100Mi, available: \d+Ki\. "
+                        r"Container hog was using \d+Ki, request is 0, has larger consumption of memory\.",
+                        message), message
+    assert ("Warning", "Evicted", message) in [(t, r, m.strip()) for t, r, m in events(described)]
+    node = pod(cluster, "hog")["spec"]["nodeName"]
+    node_events = cluster.kubectl("get", "events", "-A", "--field-selector", f"involvedObject.name={node}")
+    assert "NodeHasInsufficientMemory" in node_events and "EvictionThresholdMet" in node_events
+    assert row(cluster, "hog")["RESTARTS"] == "0", "an evicted pod is not restarted"
+    eventually(lambda: "NodeHasSufficientMemory" in cluster.kubectl(
+        "get", "events", "-A", "--field-selector", f"involvedObject.name={node}"), timeout=WAIT,
+        what="MemoryPressure cleared after the transition period")
