@@ -46,9 +46,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.harness import check, client_ssl, percentile, session, wait_until
-from bench.simcluster import alive, children, start_simcluster
-from bench.syncer import CLUSTER, MANAGED, Bench, Watch, canopy, deployment, pod_ready
+from bench.harness import check, percentile, wait_until
+from bench.simcluster import alive, children
+from bench.syncer import CLUSTER, Bench, Watch, deployment, pod_ready
 from bench.workspaces import cpu_seconds
 from syncer.naming import downstream_namespace
 
@@ -85,6 +85,8 @@ def healthy_condition(obj: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class DiagnosisBench(Bench):
+    nodes = 10  # room for 1,000 pods
+
     # ---- stage 1: latency -------------------------------------------------------------------------------------
 
     async def latency(self) -> None:
@@ -282,37 +284,9 @@ class DiagnosisBench(Bench):
         self.results["healthy_with_condition"] = flagged
         self.results["healthy_diagnosis_events"] = events
 
-    # ---- the run ----------------------------------------------------------------------------------------------
-
-    async def run(self) -> dict[str, float]:
-        cluster_args = argparse.Namespace(nodes=10, node_memory="64Gi", node_cpu="64")
-        self.cluster = None
-        try:
-            await self.start_server()
-            self.cluster = await start_simcluster(self.tmp / "cluster", cluster_args, None)
-            admin_kubeconfig = self.server_data / "admin.kubeconfig"
-            await asyncio.to_thread(canopy, "cluster", "register", CLUSTER, "--kubeconfig", str(admin_kubeconfig),
-                                    "--allow-workspace", "root:*", "-o", str(self.tmp / "syncer.kubeconfig"))
-            self.start_syncer()
-            async with session(client_ssl(self.server_data / "pki")) as self.up, \
-                    session(client_ssl(self.cluster.data_dir / "pki")) as self.down:
-                down_watch = Watch(self.down, f"{self.cluster.url}/apis/apps/v1/deployments",
-                                   {"labelSelector": MANAGED}, self._on_down_deployment)
-                try:
-                    await self.latency()
-                    await self.cost()
-                finally:
-                    await down_watch.stop()
-        except BaseException:
-            print(f"partial results: {self.results}", file=sys.stderr)
-            for log in ("syncer.log", "server.log", "simcluster.log"):
-                path = self.tmp / log
-                if path.exists():
-                    print(f"--- {log} (last lines)\n{path.read_text(errors='replace')[-2000:]}", file=sys.stderr)
-            raise
-        finally:
-            self.stop_all()
-        return self.results
+    async def stages(self) -> None:
+        await self.latency()
+        await self.cost()
 
 
 def main() -> None:

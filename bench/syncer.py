@@ -169,6 +169,8 @@ class Watch:
 
 
 class Bench:
+    nodes = 3  # of the simulated cluster, 64 CPUs and 64Gi each
+
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
         self.args, self.tmp = args, tmp
         self.results: dict[str, float] = {}
@@ -463,7 +465,7 @@ class Bench:
     # ---- the run ----------------------------------------------------------------------------------------------
 
     async def run(self) -> dict[str, float]:
-        cluster_args = argparse.Namespace(nodes=3, node_memory="64Gi", node_cpu="64")
+        cluster_args = argparse.Namespace(nodes=self.nodes, node_memory="64Gi", node_cpu="64")
         self.cluster = None
         try:
             await self.start_server()
