@@ -219,6 +219,13 @@ class PodWorker:
         self.terminating = True
         self.grace = 0.0
         await self.record(WARNING, "Evicted", message)
+        for task in await self._stop_containers():
+            with contextlib.suppress(asyncio.CancelledError, PodGone):
+                await task
+        self.changed()
+
+    async def _stop_containers(self) -> list[asyncio.Task[None]]:
+        """Tell every running container to stop (Killing), cancel the rest; the tasks of those stopping."""
         stopping = []
         for c in [*self.init, *self.containers]:
             if c.stop is not None and not c.stop.done():
@@ -228,24 +235,13 @@ class PodWorker:
                     stopping.append(c.task)
             elif c.task is not None and not c.task.done():
                 c.task.cancel()
-        for task in stopping:
-            with contextlib.suppress(asyncio.CancelledError, PodGone):
-                await task
-        self.changed()
+        return stopping
 
     async def _terminate(self) -> None:
         """Stop every container (SIGTERM; SIGKILL after the grace period), then delete the pod for good."""
         grace = self.pod["metadata"].get("deletionGracePeriodSeconds")
         self.grace = float(self.pod["spec"].get("terminationGracePeriodSeconds", 30) if grace is None else grace)
-        stopping: list[Awaitable[Any]] = []
-        for c in [*self.init, *self.containers]:
-            if c.stop is not None and not c.stop.done():
-                await self.record(NORMAL, "Killing", f"Stopping container {c.name}", c.field_path)
-                c.stop.set_result("delete")
-                if c.task is not None:
-                    stopping.append(c.task)
-            elif c.task is not None and not c.task.done():
-                c.task.cancel()
+        stopping: list[Awaitable[Any]] = list(await self._stop_containers())
         if self.task is not None and not stopping:
             self.task.cancel()
         for task in [*stopping, *([self.task] if self.task else [])]:
