@@ -768,7 +768,28 @@ DEFAULT_PRINTER = Printer(
 _INCLUDE_OBJECT = ("Metadata", "Object", "None", "")
 
 
-def printer_for(rt: ResourceType) -> Printer:
+# The control plane's Deployments carry the diagnosis: `-o wide` shows why their pods fail (a simulated cluster
+# prints what K3s prints, without it).
+_DIAGNOSED_DEPLOYMENT = Printer(
+    (*PRINTERS[("apps", "Deployment")].columns,
+     Column("Healthy", "string", "Why the pods fail, as the diagnosis concludes (the Healthy condition's reason); "
+            "Yes once they recovered.", 1)),
+    lambda obj, now: [*_deployment_cells(obj, now), _health(obj)],
+)
+
+
+def _health(deployment: Obj) -> str:
+    condition = next((c for c in _list(_dict(deployment.get("status")).get("conditions"))
+                      if _dict(c).get("type") == "Healthy"), None)
+    if condition is None:
+        return "<none>"
+    return "Yes" if condition.get("status") == "True" else str(condition.get("reason") or "No")
+
+
+def printer_for(rt: ResourceType, *, diagnosis: bool = False) -> Printer:
+    """How `rt` prints; `diagnosis`: as the control plane serves it, with the diagnosis's columns."""
+    if diagnosis and (rt.group, rt.kind) == ("apps", "Deployment"):
+        return _DIAGNOSED_DEPLOYMENT
     known = PRINTERS.get((rt.group, rt.kind))
     if known is not None:
         return known
@@ -825,6 +846,7 @@ def table(
     now: datetime,
     include_object: str = "Metadata",
     list_meta: dict[str, Any] | None = None,
+    diagnosis: bool = False,
 ) -> dict[str, Any]:
     """Render `objects` of type `rt` as a `meta.k8s.io/v1 Table`.
 
@@ -835,7 +857,7 @@ def table(
     """
     if include_object not in _INCLUDE_OBJECT:
         raise bad_request(f"unrecognized includeObject value: {go_quote(include_object)}")
-    printer = printer_for(rt)
+    printer = printer_for(rt, diagnosis=diagnosis)
     rows = []
     for obj in objects:
         row: dict[str, Any] = {"cells": printer.cells(obj, now)}

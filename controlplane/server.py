@@ -218,7 +218,7 @@ async def serving(config: ServerConfig) -> AsyncIterator[RunningServer]:
             )
         audit.open()
         app = create_app(store, BUILTIN if config.cluster_name else SERVED, build_version(), audit,
-                         config.pod_logs or tunnels, tunnels)
+                         config.pod_logs or tunnels, tunnels, diagnosis=not config.cluster_name)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, config.bind_address, config.port, ssl_context=ssl_context)

@@ -71,6 +71,7 @@ _SUBRESOURCE_VERBS = {
 
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
 REGISTRY_KEY: web.AppKey[Registry] = web.AppKey("registry", Registry)
+DIAGNOSIS_KEY: web.AppKey[bool] = web.AppKey("diagnosis", bool)
 VERSION_KEY: web.AppKey[dict[str, str]] = web.AppKey("version", dict)
 AUDIT_KEY: web.AppKey[AuditLog] = web.AppKey("audit", AuditLog)
 # What dispatch learned about a request, for the audit middleware.
@@ -183,7 +184,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         raise _not_found_path()
     _check_verb(info, rt)
     await store.ensure_workspace(info.workspace)
-    ctx = Context(request, info, rt, store, negotiate(request.headers.get("Accept", "")))
+    ctx = Context(request, info, rt, store, negotiate(request.headers.get("Accept", "")),
+                  request.app[DIAGNOSIS_KEY])
     if (rt.group, rt.plural) in REVIEWS:
         return await review(ctx)
     if info.subresource == "binding" or (rt.group, rt.plural) == BINDINGS:
@@ -246,12 +248,15 @@ def _aggregated(doc: dict[str, Any]) -> web.Response:
 
 
 def create_app(store: Store, registry: Registry, version: dict[str, str], audit: AuditLog,
-               pod_logs: PodLogSource | None = None, tunnels: Tunnels | None = None) -> web.Application:
+               pod_logs: PodLogSource | None = None, tunnels: Tunnels | None = None, *,
+               diagnosis: bool = False) -> web.Application:
     """The API, authenticating against the AccessTokens and authorizing with the RBAC objects in `store`'s cache;
-    `audit` must be open while the app serves. `pod_logs` answers pods/log (without it, 404 says why)."""
+    `audit` must be open while the app serves. `pod_logs` answers pods/log (without it, 404 says why).
+    `diagnosis`: the control plane, whose Tables show the diagnosis (a simulated cluster's print as K3s's do)."""
     app = web.Application(middlewares=[audited, status_errors], client_max_size=MAX_BODY_BYTES)
     app[STORE_KEY] = store
     app[REGISTRY_KEY] = registry
+    app[DIAGNOSIS_KEY] = diagnosis
     app[VERSION_KEY] = version
     app[AUDIT_KEY] = audit
     if pod_logs is not None:

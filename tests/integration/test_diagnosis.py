@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import KUBECTL, ApiServer, Kubectl
 from tests.integration.simsupport import placed_tenant, running_syncer, simulated_cluster
-from tests.integration.support import eventually, standalone_server
+from tests.integration.support import eventually, standalone_server, table_rows_by_name
 
 WAIT = 90.0
 
@@ -79,12 +79,16 @@ def test_an_oom_kill_is_explained_on_the_deployment_and_the_suggested_limit_heal
     assert "fix: raise limits.memory of hog from 100Mi to 200Mi" in condition["message"]
     described = ana("describe", "deployment", "hog")
     assert re.search(r"Healthy\s+False\s+OOMKilled", described), described
+    wide = table_rows_by_name(ana("get", "deployment", "hog", "-o", "wide"))["hog"]
+    assert wide["HEALTHY"] == "OOMKilled"
+    assert "HEALTHY" not in ana("get", "deployment", "hog"), "a wide column only"
     assert re.search(r"Warning\s+OOMKilled\s+.*canopy-diagnosis\s+container hog went over", described), described
 
     ana("set", "resources", "deployment/hog", "-c", "hog", "--limits=memory=200Mi")
     healed = eventually(lambda: (c := healthy_condition(ana, "hog")) and c["status"] == "True" and c,
                         timeout=WAIT, what="the suggested limit making it healthy")
     assert healed["reason"] == "NoFailingPods"
+    assert table_rows_by_name(ana("get", "deployment", "hog", "-o", "wide"))["hog"]["HEALTHY"] == "Yes"
 
 
 def test_an_application_error_quotes_its_last_words_through_the_tunnel(server: ApiServer, tmp_path: Path) -> None:

@@ -87,12 +87,13 @@ def test_get_deployments_prints_ready_up_to_date_available_columns(kubectl: Kube
     assert re.fullmatch(r"\d+s", age)
 
 
-def test_get_wide_adds_containers_images_and_selector(kubectl: Kubectl) -> None:
+def test_get_wide_adds_containers_images_and_selector_and_the_diagnosis(kubectl: Kubectl) -> None:
     create_deployment(kubectl, "nginx", "nginx:1.25")
     header, rows = table(kubectl("get", "deploy", "-o", "wide"))
-    assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+    assert header == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR",
+                      "HEALTHY"]
     assert rows[0][0] == "nginx"
-    assert rows[0][5:] == ["nginx", "nginx:1.25", "app=nginx"]
+    assert rows[0][5:] == ["nginx", "nginx:1.25", "app=nginx", "<none>"], "never flagged by the diagnosis"
 
 
 def test_get_several_kinds_prints_one_table_each(kubectl: Kubectl) -> None:

@@ -628,3 +628,28 @@ def test_naive_now_is_taken_as_utc() -> None:
     naive = NOW.replace(tzinfo=None)
     config_map = {"metadata": {"name": "c", "creationTimestamp": ago(minutes=4)}}
     assert table(rt("configmaps"), [config_map], now=naive)["rows"][0]["cells"][2] == "4m"
+
+
+def _deployment(conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"metadata": {"name": "web", "namespace": "shop", "creationTimestamp": "2026-11-25T10:00:00Z"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}},
+            "status": {"conditions": conditions}}
+
+
+@pytest.mark.parametrize(("conditions", "cell"), [
+    ([{"type": "Healthy", "status": "False", "reason": "OOMKilled"}], "OOMKilled"),
+    ([{"type": "Healthy", "status": "True", "reason": "NoFailingPods"}], "Yes"),
+    ([], "<none>"),
+])
+def test_the_control_planes_deployments_show_the_diagnosis_in_a_wide_column(
+        conditions: list[dict[str, Any]], cell: str) -> None:
+    deployments = BUILTIN.lookup("apps", "v1", "deployments")
+    assert deployments is not None
+    now = datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
+    served = table(deployments, [_deployment(conditions)], now=now, diagnosis=True)
+    column = served["columnDefinitions"][-1]
+    assert (column["name"], column["priority"]) == ("Healthy", 1)
+    assert served["rows"][0]["cells"][-1] == cell
+    cluster = table(deployments, [_deployment(conditions)], now=now)
+    assert [c["name"] for c in cluster["columnDefinitions"]][-1] == "Selector", "a cluster prints what K3s prints"

@@ -34,6 +34,7 @@ class Context:
     rt: ResourceType
     store: Store
     representation: Representation
+    diagnosis: bool = False  # served by the control plane, whose diagnosis Tables show
 
     @property
     def ws(self) -> str:

@@ -24,7 +24,8 @@ async def get(ctx: Context) -> web.StreamResponse:
     as_kind = ctx.representation.as_kind
     if as_kind == "Table":
         include = ctx.query.get("includeObject", "Metadata")
-        return ctx.respond(table(ctx.rt, [cached.obj], now=datetime.now(UTC), include_object=include))
+        return ctx.respond(table(ctx.rt, [cached.obj], now=datetime.now(UTC), include_object=include,
+                                         diagnosis=ctx.diagnosis))
     if as_kind.startswith("PartialObjectMetadata"):
         return ctx.respond(partial_metadata(cached.obj))
     if wants_yaml(ctx.request.headers.get("Accept", "")):

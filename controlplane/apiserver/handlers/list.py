@@ -100,7 +100,8 @@ def render_list(ctx: Context, items: list[dict[str, Any]], meta: dict[str, Any])
     as_kind = ctx.representation.as_kind
     if as_kind == "Table":
         include = ctx.query.get("includeObject", "Metadata")
-        return table(ctx.rt, items, now=datetime.now(UTC), include_object=include, list_meta=meta)
+        return table(ctx.rt, items, now=datetime.now(UTC), include_object=include, list_meta=meta,
+                     diagnosis=ctx.diagnosis)
     if as_kind.startswith("PartialObjectMetadata"):
         return {
             "kind": "PartialObjectMetadataList",

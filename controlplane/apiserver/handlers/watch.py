@@ -146,7 +146,8 @@ class _Encoder:
 
     def _render(self, obj: dict[str, Any]) -> dict[str, Any]:
         if self.as_kind == "Table":
-            rendered = table(self.ctx.rt, [obj], now=datetime.now(UTC), include_object=self.include)
+            rendered = table(self.ctx.rt, [obj], now=datetime.now(UTC), include_object=self.include,
+                             diagnosis=self.ctx.diagnosis)
             if not self.first:
                 rendered["columnDefinitions"] = []
             self.first = False
