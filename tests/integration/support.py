@@ -62,9 +62,17 @@ def table(output: str) -> tuple[list[str], list[list[str]]]:
 
 
 def table_rows_by_name(output: str) -> dict[str, dict[str, str]]:
-    """{NAME: {COLUMN: cell}} for one kubectl table."""
+    """{NAME: {COLUMN: cell}} for one kubectl table. A blank cell (a printer column with no value) is read by
+    where the header puts its column, as kubectl aligns them."""
+    lines = [line for line in output.splitlines() if line.strip()]
     header, rows = table(output)
-    return {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    starts = [m.start() for m in re.finditer(r"\S+(?: \S+)*", lines[0])]
+    by_name = {}
+    for line, row in zip(lines[1:], rows, strict=True):
+        if len(row) != len(header):
+            row = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        by_name[row[0]] = dict(zip(header, row, strict=True))
+    return by_name
 
 
 def tables(output: str) -> list[tuple[list[str], list[list[str]]]]:
