@@ -43,7 +43,7 @@ CLUSTER_LABEL = "workload.canopy.dev/cluster"
 BACKOFF_RESET = timedelta(minutes=10)
 LAST_LOG_LINES = 5
 
-_PULL_WAITING = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
+PULL_WAITING = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
 _CONFIG_WAITING = frozenset({"CreateContainerConfigError"})
 _CRASH_WAITING = frozenset({"CrashLoopBackOff", "RunContainerError", "CreateContainerError"})
 
@@ -173,7 +173,7 @@ class _Context:
         state, last = _dict(status.get("state")), _dict(status.get("lastState"))
         waiting = _dict(state.get("waiting"))
         reason = str(waiting.get("reason", ""))
-        if reason in _PULL_WAITING:
+        if reason in PULL_WAITING:
             return self.image_pull(name, spec, waiting)
         if reason in _CONFIG_WAITING:
             return self.missing_configuration(name, str(waiting.get("message", "")))

@@ -24,10 +24,10 @@ from api.placement import set_condition
 from api.registry import BUILTIN
 from controlplane import errors
 from controlplane.controllers.workqueue import WorkQueue
-from controlplane.diagnosis import CLUSTER_LABEL, LAST_LOG_LINES, Finding, Observed, diagnose
+from controlplane.diagnosis import CLUSTER_LABEL, LAST_LOG_LINES, PULL_WAITING, Finding, Observed, diagnose
 from controlplane.podlogs import LogOptions, PodLogSource
 from controlplane.storage.keys import resource_prefix
-from controlplane.storage.watchcache import WatchEvent
+from controlplane.storage.watchcache import DELETED, WatchEvent
 from controlplane.store import Store, rfc3339
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ class DiagnosisController:
         self.store = store
         self.logs = logs
         self.queue: WorkQueue[Key] = WorkQueue("diagnosis", self._sync)
-        self._last_words: dict[tuple[str, str, int], str] = {}  # (pod uid, container, restartCount) -> text
+        # (pod uid, container) -> (restartCount, the last words of that instance); forgotten with the pod
+        self._last_words: dict[tuple[str, str], tuple[int, str]] = {}
 
     # ---- what to look at --------------------------------------------------------------------------------------
 
@@ -59,6 +60,10 @@ class DiagnosisController:
         if (key.group, key.resource) == ("apps", "deployments"):
             self.queue.add((key.workspace, key.namespace, key.name))
         elif (key.group, key.resource) == ("", "pods"):
+            if event.type == DELETED:
+                uid = (event.obj.get("metadata") or {}).get("uid", "")
+                for memo in [m for m in self._last_words if m[0] == uid]:
+                    del self._last_words[memo]
             owner = _owner(event.obj)
             if owner:
                 self.queue.add((key.workspace, key.namespace, owner))
@@ -96,8 +101,11 @@ class DiagnosisController:
         events = [c.obj for c in self.store.cache.list((workspace, "", "events"),
                                                          resource_prefix(workspace, "", "events", namespace))
                   if (c.obj.get("involvedObject") or {}).get("name") in names]
-        observed = Observed(deployment, pods, events, await self._previous_logs(pods), self._images(workspace),
-                            datetime.now(UTC))
+        # The images that pulled before only matter to a pull that fails: not read for every change of every pod.
+        pulling = any(((s.get("state") or {}).get("waiting") or {}).get("reason") in PULL_WAITING
+                      for p in pods for s in (p.get("status") or {}).get("containerStatuses") or [])
+        observed = Observed(deployment, pods, events, await self._previous_logs(pods),
+                            self._images(workspace) if pulling else set(), datetime.now(UTC))
         findings = diagnose(observed)
         await self._conclude(workspace, namespace, name, deployment, findings)
         return True
@@ -174,10 +182,12 @@ class DiagnosisController:
                 terminated = (status.get("lastState") or {}).get("terminated") or {}
                 if terminated.get("reason") not in _TELLING:
                     continue
-                memo = (pod["metadata"].get("uid", ""), status.get("name", ""), int(status.get("restartCount") or 0))
-                words = self._last_words.get(memo) or await self._read(pod, str(status.get("name", "")))
+                memo = (pod["metadata"].get("uid", ""), str(status.get("name", "")))
+                restarts = int(status.get("restartCount") or 0)
+                known = self._last_words.get(memo)
+                words = known[1] if known and known[0] == restarts else await self._read(pod, memo[1])
                 if words:  # nothing read (the cluster out of reach, the log not there yet): tried again next time
-                    self._last_words[memo] = words
+                    self._last_words[memo] = (restarts, words)
                 found[(pod["metadata"]["name"], status.get("name", ""))] = words
         return found
 
